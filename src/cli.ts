@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './cli/admin-commands.js';
+import { registerAlertCommands } from './cli/alerts-commands.js';
+import { registerIssueCommands } from './cli/issues-commands.js';
+import { AppError } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('opsagent')
+    .description('OpsAgent: one tracked issue per alert type per server, with analysis, gated remediation and Discord')
+    .option('--config <file>', 'config file (env OPSAGENT_CONFIG; default config/netdata.yaml)')
+    .option('--db <url>', 'database: a file path, file:PATH, libsql://… or https://… (env OPSAGENT_DB_URL)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerAdminCommands(program);
+  registerIssueCommands(program);
+  registerAlertCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2; // usage errors: commander already printed the message
+      return;
+    }
+    if (!(err instanceof AppError)) throw err; // a bug: let Node print the stack
+    console.error(`opsagent: ${err.message}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../logger.js';
+import { openStore, type Store } from '../main.js';
+import { defaultConfigPath } from '../paths.js';
+
+export interface GlobalOptions {
+  config?: string;
+  db?: string;
+}
+
+export interface CliContext extends LoadedConfig {
+  configPath: string;
+  logger: Logger;
+  /** Opens the store on first use; closed by the CLI after the command. */
+  store(): Promise<Store>;
+  close(): Promise<void>;
+}
+
+function dbUrlFromOption(db: string | undefined): string | undefined {
+  if (!db) return undefined;
+  if (/^[a-z]+:/.test(db)) return db;
+  return `file:${db}`; // a plain path typed on the command line is relative to the working directory
+}
+
+export function createContext(program: Command, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const opts = program.opts<GlobalOptions>();
+  const configPath = opts.config ?? defaultConfigPath(env);
+  const loaded = loadConfig(configPath, env);
+  const logger = createLogger({ level: env.OPSAGENT_LOG_LEVEL ?? 'warn', pretty: false, destination: process.stderr });
+  const dbUrl = dbUrlFromOption(opts.db ?? env.OPSAGENT_DB_URL);
+  let store: Promise<Store> | undefined;
+  return {
+    ...loaded,
+    configPath,
+    logger,
+    store: () => (store ??= openStore(loaded.config, dbUrl ? { dbUrl } : {})),
+    close: async () => {
+      if (store) await (await store).db.close();
+    },
+  };
+}
+
+/** Wraps a command body: builds the context, runs, always closes the store. */
+export function withContext<A extends unknown[]>(program: Command, fn: (ctx: CliContext, ...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    const ctx = createContext(program);
+    try {
+      await fn(ctx, ...args);
+    } finally {
+      await ctx.close();
+    }
+  };
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

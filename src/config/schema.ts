@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+/** The only description of config/netdata.yaml. The seed's keys keep their names; extensions are grouped. */
+
+const minutes = z.number().int().min(0);
+const port = z.number().int().min(0).max(65_535); // 0 = any free port
+const unitName = z.string().regex(/^[A-Za-z0-9@._:-]{1,128}$/, 'must be a systemd unit name ([A-Za-z0-9@._:-])');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
+
+const NetdataServer = z.strictObject({
+  id: z.string().default(''), // '' = the Netdata host's uid from /api/v1/info
+  url: z.url(),
+});
+
+export const ConfigSchema = z.strictObject({
+  netdata: z
+    .strictObject({
+      url: z.string().default('http://localhost:19999'), // '' = do not poll
+      pollInterval: z.number().positive().max(3600).default(30), // seconds
+      servers: z.array(NetdataServer).default([]),
+      timeoutMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+  opsagent: z
+    .strictObject({
+      model: z.string().min(1).default('kimi-k2.5'),
+      permissionLevel: z.enum(['readonly', 'limited', 'full']).default('limited'),
+      autoRemediate: z.boolean().default(false),
+      serverId: z.string().default(''), // '' = this machine's hostname
+    })
+    .prefault({}),
+  discord: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      webhookUrl: z.string().default(''),
+      notifyOnCritical: z.boolean().default(true),
+      notifyOnAgentAction: z.boolean().default(true),
+      username: z.string().max(80).default('OpsAgent'),
+      timeoutMs: z.number().int().positive().default(10_000),
+      maxMessagesPerMinute: z.number().int().min(1).max(60).default(25),
+      digest: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          time: hhmm.default('09:00'),
+          timezone: z.string().default('UTC'),
+        })
+        .prefault({}),
+      bot: z
+        .strictObject({
+          token: z.string().default(''),
+          applicationPublicKey: z.string().regex(/^([0-9a-fA-F]{64})?$/, 'must be 64 hex characters').default(''),
+          channelId: z.string().default(''),
+          approverIds: z.array(z.string()).default([]),
+          approverRoleIds: z.array(z.string()).default([]),
+          apiBaseUrl: z.url().default('https://discord.com/api/v10'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  database: z
+    .strictObject({
+      url: z.string().min(1).default('file:data/opsagent.db'),
+      authToken: z.string().default(''),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      apiToken: z.string().default(''),
+      publicUrl: z.string().default(''), // used in links sent to Discord; '' = http://host:port
+      bodyLimitBytes: z.number().int().positive().default(1_048_576),
+    })
+    .prefault({}),
+  llm: z
+    .strictObject({
+      baseUrl: z.url().default('https://api.moonshot.ai/v1'),
+      apiKey: z.string().default(''),
+      timeoutSeconds: z.number().positive().default(60),
+      maxCallsPerHour: z.number().int().min(0).default(30),
+      maxSteps: z.number().int().min(1).max(20).default(6),
+      maxCompletionTokens: z.number().int().positive().default(4096),
+    })
+    .prefault({}),
+  issues: z
+    .strictObject({
+      reopenWindowMinutes: minutes.default(60),
+      archiveAfterDays: z.number().int().min(1).default(30),
+      commentEveryFiringUpTo: z.number().int().min(0).default(100),
+      rollupEvery: z.number().int().min(1).default(100),
+      flapping: z
+        .strictObject({ transitions: z.number().int().min(2).default(5), windowMinutes: z.number().int().min(1).default(60) })
+        .prefault({}),
+    })
+    .prefault({}),
+  actions: z
+    .strictObject({
+      dryRun: z.boolean().default(false),
+      approvalTimeoutMinutes: z.number().int().min(1).default(60),
+      cooldownMinutes: minutes.default(15),
+      verifyWindowMinutes: z.number().int().min(1).default(10),
+      timeoutSeconds: z.number().positive().default(30),
+      outputLimitBytes: z.number().int().positive().default(8_192),
+      killProcess: z
+        .strictObject({
+          graceMs: z.number().int().min(0).default(5_000),
+          protectedNames: z
+            .array(z.string())
+            .default(['systemd', 'init', 'sshd', 'netdata', 'dockerd', 'containerd', 'postgres', 'mysqld', 'mariadbd', 'sqld', 'opsagent']),
+          allowedNames: z.array(z.string()).default([]), // [] = any name not protected
+          allowedUsers: z.array(z.string()).default([]), // [] = any user
+          allowedCgroups: z.array(z.string()).default([]), // substrings of /proc/PID/cgroup; [] = any
+          allowedPids: z.array(z.number().int().positive()).default([]), // [] = any; tests pin their own children here
+        })
+        .prefault({}),
+      restartService: z
+        .strictObject({
+          command: z.array(z.string().min(1)).min(1).default(['systemctl', 'restart']),
+          allow: z.array(unitName).default([]), // [] = any unit not denied
+          deny: z.array(unitName).default(['sshd.service', 'ssh.service', 'systemd-journald.service', 'dbus.service']),
+        })
+        .prefault({}),
+      cleanupDisk: z
+        .strictObject({
+          roots: z.array(z.string().min(1)).default(['/tmp', '/var/tmp']),
+          olderThanDays: z.number().min(0).default(7),
+          maxFiles: z.number().int().positive().default(100_000),
+        })
+        .prefault({}),
+      clearCache: z
+        .strictObject({ command: z.array(z.string().min(1)).default([]) }) // [] = write 1 to /proc/sys/vm/drop_caches
+        .prefault({}),
+      customCommand: z
+        .strictObject({ allowShell: z.boolean().default(false) })
+        .prefault({}),
+    })
+    .prefault({}),
+  analysis: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      logFiles: z.array(z.string()).default(['/var/log/syslog', '/var/log/messages']),
+      gatherTimeoutMs: z.number().int().positive().default(5_000),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type PermissionLevel = Config['opsagent']['permissionLevel'];

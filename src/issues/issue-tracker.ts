@@ -1,0 +1,319 @@
+import { AppError } from '../errors.js';
+import type { Database, SqlExecutor } from '../store/database.js';
+import type { IssueRepository } from '../store/issue-repository.js';
+import { generateFingerprint, newIssueId } from './fingerprint.js';
+import {
+  DEFAULT_POLICY,
+  decideStep,
+  escalationComment,
+  firedAgainComment,
+  firstDetectedComment,
+  severityOf,
+  statusChangeComment,
+  trackTransition,
+  type IssuePolicy,
+} from './lifecycle.js';
+import type { AlertEvent, Issue, IngestResult, IssueChange, IssueStatus, NewComment } from './types.js';
+
+/** Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. */
+export type ChangeHook = (tx: SqlExecutor, changes: IssueChange[]) => Promise<void>;
+/** Runs after the commit; used to wake workers without polling. Must not throw. */
+export type CommitListener = (changes: IssueChange[]) => void;
+
+interface Pending {
+  events: AlertEvent[];
+  resolve: (results: IngestResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most events one group commit takes, so one transaction stays short under a storm. */
+const MAX_GROUP_EVENTS = 5_000;
+
+/**
+ * The issue lifecycle of DESIGN §3 on top of the store. Ingest is batched: callers that arrive while a commit is
+ * running are committed together in the next transaction (group commit), each in its own savepoint so one failing
+ * batch does not take the others down, and in arrival order so the events of one issue are never reordered.
+ */
+export class IssueTracker {
+  readonly #db: Database;
+  readonly #repo: IssueRepository;
+  readonly #policy: IssuePolicy;
+  readonly #now: () => number;
+  readonly #hooks: ChangeHook[] = [];
+  readonly #listeners: CommitListener[] = [];
+  #queue: Pending[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(repo: IssueRepository, options: { policy?: IssuePolicy; now?: () => number } = {}) {
+    this.#repo = repo;
+    this.#db = repo.db;
+    this.#policy = options.policy ?? DEFAULT_POLICY;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get repository(): IssueRepository {
+    return this.#repo;
+  }
+
+  onChanges(hook: ChangeHook): void {
+    this.#hooks.push(hook);
+  }
+
+  afterCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Applies a batch of events all-or-nothing; resolves once they are committed. Validate events before calling. */
+  ingest(events: AlertEvent[]): Promise<IngestResult[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise<IngestResult[]>((resolve, reject) => {
+      this.#queue.push({ events, resolve, reject });
+      this.#flushing ??= this.#flush().finally(() => {
+        this.#flushing = undefined;
+      });
+    });
+  }
+
+  /** Waits for every queued ingest to be committed (used at shutdown). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group: Pending[] = [];
+      let size = 0;
+      while (this.#queue.length > 0 && (group.length === 0 || size + this.#queue[0]!.events.length <= MAX_GROUP_EVENTS)) {
+        const next = this.#queue.shift()!;
+        group.push(next);
+        size += next.events.length;
+      }
+      await this.#commitGroup(group);
+    }
+  }
+
+  async #commitGroup(group: Pending[]): Promise<void> {
+    const outcomes: ({ ok: true; results: IngestResult[] } | { ok: false; error: unknown })[] = [];
+    const committed: IssueChange[] = [];
+    try {
+      await this.#db.transaction(async (tx) => {
+        outcomes.length = 0;
+        committed.length = 0;
+        for (const [i, pending] of group.entries()) {
+          const isolated = group.length > 1;
+          if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
+          try {
+            const changes: IssueChange[] = [];
+            const results: IngestResult[] = [];
+            for (const event of pending.events) results.push(await this.#apply(tx, event, changes));
+            if (changes.length > 0) for (const hook of this.#hooks) await hook(tx, changes);
+            if (isolated) await tx.run(`RELEASE ingest_${i}`);
+            outcomes.push({ ok: true, results });
+            committed.push(...changes);
+          } catch (error) {
+            if (!isolated) throw error;
+            await tx.run(`ROLLBACK TO ingest_${i}`);
+            await tx.run(`RELEASE ingest_${i}`);
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    group.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.results);
+      else pending.reject(outcome.error);
+    });
+    if (committed.length > 0) this.#notify(committed);
+  }
+
+  #notify(changes: IssueChange[]): void {
+    for (const listener of this.#listeners) listener(changes);
+  }
+
+  async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
+    const now = this.#now();
+    if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, now))) {
+      return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
+    }
+    const inputs = { name: event.name, context: event.context, chart: event.chart };
+    const fingerprint = generateFingerprint(inputs);
+    const active = await this.#repo.findActive(tx, event.server_id, fingerprint);
+    const lastResolved = active || event.status === 'CLEAR' ? undefined : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
+    const step = decideStep(event, active, lastResolved, this.#policy);
+    let change: IssueChange | undefined;
+
+    switch (step.kind) {
+      case 'ignore':
+        return { outcome: 'ignored', issue_id: active?.id ?? null, status: active?.status ?? null, alert_count: active?.alert_count ?? null };
+      case 'create': {
+        const issue: Issue = {
+          id: newIssueId(now),
+          server_id: event.server_id,
+          alert_fingerprint: fingerprint,
+          title: event.name,
+          description: event.info ?? null,
+          severity: severityOf(event),
+          status: 'open',
+          source: event.source,
+          source_alert_id: event.source_alert_id ?? null,
+          first_seen_at: event.occurred_at,
+          last_seen_at: event.occurred_at,
+          resolved_at: null,
+          alert_count: 1,
+          metadata: { fingerprint_inputs: inputs, ...(event.units ? { units: event.units } : {}) },
+        };
+        await this.#repo.insert(tx, issue);
+        await this.#repo.addComment(tx, issue.id, firstDetectedComment(event), now);
+        change = { kind: 'created', issue, event };
+        break;
+      }
+      case 'fire': {
+        const issue = step.issue;
+        const count = issue.alert_count + 1;
+        const severity = step.escalate ? 'critical' : issue.severity;
+        await this.#repo.recordFiring(tx, issue.id, event.occurred_at, severity);
+        const comment = firedAgainComment(event, count, this.#policy);
+        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
+        if (step.escalate) await this.#repo.addComment(tx, issue.id, escalationComment(event), now);
+        const updated = { ...issue, alert_count: count, severity, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
+        change = step.escalate
+          ? { kind: 'escalated', issue: updated, event, previousSeverity: issue.severity }
+          : { kind: 'fired', issue: updated, event };
+        break;
+      }
+      case 'reopen': {
+        const issue = step.issue;
+        const count = issue.alert_count + 1;
+        const severity = step.escalate ? 'critical' : issue.severity;
+        const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
+        const minutesSince = Math.max(0, Math.round((event.occurred_at - (issue.resolved_at ?? event.occurred_at)) / 60_000));
+        const metadata = { ...flap.metadata, reopen_count: (issue.metadata.reopen_count ?? 0) + 1 };
+        await this.#repo.update(tx, issue.id, {
+          status: 'open',
+          resolved_at: null,
+          alert_count: count,
+          severity,
+          last_seen_at: Math.max(issue.last_seen_at, event.occurred_at),
+          metadata,
+        });
+        await this.#repo.addComment(
+          tx,
+          issue.id,
+          statusChangeComment('open', `Alert fired again ${minutesSince} min after it was resolved (reopened)`, {
+            previous_status: 'resolved',
+            reopened: true,
+            flapping: metadata.flapping === true,
+          }),
+          now,
+        );
+        const comment = firedAgainComment(event, count, this.#policy);
+        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
+        const updated: Issue = { ...issue, status: 'open', resolved_at: null, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
+        change = { kind: 'reopened', issue: updated, event, previousStatus: 'resolved', previousSeverity: issue.severity, flappingStarted: flap.started };
+        break;
+      }
+      case 'late': {
+        // A firing that happened before the issue resolved: counted (never lose an event), but it does not reopen.
+        const issue = step.issue;
+        const count = issue.alert_count + 1;
+        await this.#repo.update(tx, issue.id, { alert_count: count });
+        const comment = firedAgainComment(event, count, this.#policy);
+        if (comment) await this.#repo.addComment(tx, issue.id, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
+        change = { kind: 'late', issue: { ...issue, alert_count: count }, event };
+        break;
+      }
+      case 'resolve': {
+        const issue = step.issue;
+        const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
+        await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
+        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status }), now);
+        const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
+        change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
+        break;
+      }
+    }
+    changes.push(change);
+    if (event.event_key !== undefined) await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key, change.issue.id);
+    return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
+  }
+
+  // ---- changes made by people or by the agent ----------------------------------------------------
+
+  /** Runs fn in a write transaction and passes its changes through the hooks and listeners like ingest does. */
+  async mutate<T>(fn: (tx: SqlExecutor, changes: IssueChange[]) => Promise<T>): Promise<T> {
+    const changes: IssueChange[] = [];
+    const result = await this.#db.transaction(async (tx) => {
+      changes.length = 0;
+      const r = await fn(tx, changes);
+      if (changes.length > 0) for (const hook of this.#hooks) await hook(tx, changes);
+      return r;
+    });
+    if (changes.length > 0) this.#notify(changes);
+    return result;
+  }
+
+  async addComment(issueId: string, comment: NewComment): Promise<number> {
+    return this.mutate(async (tx) => {
+      if (!(await this.#repo.getIn(tx, issueId))) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
+      return this.#repo.addComment(tx, issueId, comment, this.#now());
+    });
+  }
+
+  /**
+   * Changes an issue's status with a status_change comment. Moving back to open/investigating fails with CONFLICT
+   * when another issue is already active for the same alert (the database's one-active-issue rule).
+   */
+  async setStatus(
+    issueId: string,
+    status: IssueStatus,
+    options: { author?: { type: 'agent' | 'human'; name?: string | null }; reason?: string; expectStatus?: IssueStatus[] } = {},
+  ): Promise<Issue> {
+    return this.mutate(async (tx, changes) => {
+      const issue = await this.#repo.getIn(tx, issueId);
+      if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
+      if (options.expectStatus && !options.expectStatus.includes(issue.status)) return issue;
+      if (issue.status === status) return issue;
+      const now = this.#now();
+      const fields: Partial<Issue> = { status };
+      if (status === 'resolved') fields.resolved_at = now;
+      if (status === 'open' || status === 'investigating') fields.resolved_at = null;
+      if (status === 'closed' && issue.resolved_at === null) fields.resolved_at = now;
+      try {
+        await this.#repo.update(tx, issueId, fields);
+      } catch (err) {
+        if (err instanceof Error && /UNIQUE/i.test(err.message)) {
+          throw new AppError('CONFLICT', `cannot set ${issueId} to ${status}: another issue is already active for this alert on ${issue.server_id}`, { cause: err });
+        }
+        throw err;
+      }
+      const reason = options.reason ?? (options.author?.type === 'human' ? `set by ${options.author.name ?? 'a human'}` : 'changed by the agent');
+      await this.#repo.addComment(tx, issueId, statusChangeComment(status, reason, { previous_status: issue.status }, options.author), now);
+      const updated = { ...issue, ...fields } as Issue;
+      changes.push({ kind: 'status_changed', issue: updated, previousStatus: issue.status });
+      return updated;
+    });
+  }
+
+  /** Closes issues resolved before the cutoff (the daily job and `issues-archive`). Returns how many. */
+  async archive(olderThanDays: number): Promise<number> {
+    const cutoff = this.#now() - olderThanDays * 86_400_000;
+    let total = 0;
+    for (;;) {
+      const n = await this.mutate(async (tx) => {
+        const batch = await this.#repo.resolvedBefore(tx, cutoff, 500);
+        const now = this.#now();
+        for (const issue of batch) {
+          await this.#repo.update(tx, issue.id, { status: 'closed' });
+          await this.#repo.addComment(tx, issue.id, statusChangeComment('closed', `Archived: resolved more than ${olderThanDays} days ago`, { previous_status: 'resolved' }), now);
+        }
+        return batch.length;
+      });
+      total += n;
+      if (n < 500) return total;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { AppError, errorMessage } from './errors.js';
+import { IssueTracker } from './issues/issue-tracker.js';
+import type { Logger } from './logger.js';
+import { opsagentHome, resolveDatabaseUrl } from './paths.js';
+import type { IssueDetailSource } from './pipeline/issue-detail.js';
+import { every, type BackgroundService } from './pipeline/service.js';
+import { buildApp } from './server/app.js';
+import { Metrics } from './server/metrics.js';
+import type { HealthReport } from './server/routes/health.js';
+import type { Database } from './store/database.js';
+import { IssueRepository } from './store/issue-repository.js';
+import { openDatabase } from './store/open-database.js';
+
+export interface Store {
+  db: Database;
+  issues: IssueRepository;
+  tracker: IssueTracker;
+  serverId: string;
+  /** The actions of an issue, for issues-show and the API (filled in by the actions stage). */
+  issueActions?: IssueDetailSource;
+  /** Per-action-type execution and verification counts since a time, for issues-stats. */
+  actionStats?: (sinceMs: number) => Promise<ActionStat[]>;
+}
+
+export interface ActionStat {
+  action_type: string;
+  executed: number;
+  succeeded: number;
+  verified: number;
+}
+
+export function serverIdOf(config: Config): string {
+  return config.opsagent.serverId || hostname();
+}
+
+/** Opens the store and the tracker the CLI and the daemon share. */
+export async function openStore(config: Config, options: { dbUrl?: string; home?: string } = {}): Promise<Store> {
+  const url = options.dbUrl ?? resolveDatabaseUrl(config.database.url, options.home ?? opsagentHome());
+  const db = await openDatabase(url, { authToken: config.database.authToken });
+  const issues = new IssueRepository(db);
+  const tracker = new IssueTracker(issues, { policy: config.issues });
+  return { db, issues, tracker, serverId: serverIdOf(config) };
+}
+
+export interface RunningAgent {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** The composition root: builds every object of the daemon, starts it, and returns how to stop it. */
+export async function startAgent(config: Config, logger: Logger, options: { dbUrl?: string; home?: string } = {}): Promise<RunningAgent> {
+  if (!LOOPBACK.has(config.server.host) && !config.server.apiToken) {
+    throw new AppError('CONFIG_INVALID', `refusing to listen on ${config.server.host} without server.apiToken (set OPSAGENT_API_TOKEN)`);
+  }
+  const store = await openStore(config, options);
+  const metrics = new Metrics();
+  const services: BackgroundService[] = [];
+
+  services.push(
+    every('archiver', 86_400_000, async () => {
+      const n = await store.tracker.archive(config.issues.archiveAfterDays);
+      if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
+    }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
+  );
+
+  metrics.collect(async () => {
+    const rows = await store.db.all(
+      `SELECT severity, COUNT(*) AS n FROM issues WHERE status IN ('open','investigating') GROUP BY severity`,
+    );
+    metrics.replace('opsagent_open_issues', 'Open or investigating issues by severity', [
+      [{ severity: 'warning' }, Number(rows.find((r) => r.severity === 'warning')?.n ?? 0)],
+      [{ severity: 'critical' }, Number(rows.find((r) => r.severity === 'critical')?.n ?? 0)],
+    ]);
+  });
+
+  const health = async (): Promise<HealthReport> => {
+    let storeState: HealthReport['store'] = { ok: true, location: store.db.location };
+    try {
+      await store.db.get('SELECT 1 AS ok');
+    } catch (err) {
+      storeState = { ok: false, location: store.db.location, error: errorMessage(err) };
+    }
+    const sources = Object.fromEntries(services.map((s) => [s.name, s.health()]));
+    return { ok: storeState.ok, store: storeState, sources };
+  };
+
+  const app = await buildApp({
+    logger,
+    tracker: store.tracker,
+    issues: store.issues,
+    serverId: store.serverId,
+    apiToken: config.server.apiToken,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    metrics,
+    health,
+  });
+
+  let url: string;
+  try {
+    url = await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await app.close();
+    await store.db.close();
+    throw new AppError('CONFIG_INVALID', `cannot listen on ${config.server.host}:${config.server.port}: ${errorMessage(err)}`, { cause: err });
+  }
+  for (const s of services) s.start();
+  logger.info({ url, db: store.db.location, serverId: store.serverId, permissionLevel: config.opsagent.permissionLevel }, 'opsagent started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await app.close(); // stop taking work first, then finish what is in flight, then release the store
+    await Promise.all(services.map((s) => s.stop()));
+    await store.tracker.drain();
+    await store.db.close();
+    logger.info('opsagent stopped');
+  };
+  return { url, app, store, metrics, stop: () => (stopping ??= stop()) };
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import { ISSUE_STATUSES, type IssueStatus } from '../../issues/types.js';
+import type { AppDeps } from '../app.js';
+import { loadIssueDetail } from '../../pipeline/issue-detail.js';
+
+const ListQuery = z.strictObject({
+  status: z.string().optional(),
+  severity: z.enum(['warning', 'critical']).optional(),
+  server: z.string().max(200).optional(),
+  q: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+  token: z.string().optional(),
+});
+
+const CommentBody = z.strictObject({
+  content: z.string().trim().min(1).max(10_000),
+  author: z.string().trim().min(1).max(100).optional(),
+});
+
+const StatusBody = z.strictObject({
+  status: z.enum(['open', 'investigating', 'resolved', 'closed']),
+  author: z.string().trim().min(1).max(100).optional(),
+  reason: z.string().trim().min(1).max(1_000).optional(),
+});
+
+export function parseStatusList(text: string | undefined): IssueStatus[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (text === 'all') return [...ISSUE_STATUSES];
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!ISSUE_STATUSES.includes(s as IssueStatus)) {
+      throw new AppError('INPUT_INVALID', `unknown status "${s}"; use a comma list of ${ISSUE_STATUSES.join(', ')} (or all)`);
+    }
+  }
+  return list as IssueStatus[];
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new AppError('INPUT_INVALID', `${what}${i.path.length ? ` field ${i.path.join('.')}` : ''}: ${i.message}`);
+  }
+  return r.data;
+}
+
+export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'issues'>): void {
+  app.get('/api/v1/issues', async (request) => {
+    const q = parse(ListQuery, request.query, 'query');
+    const statuses = parseStatusList(q.status);
+    const issues = await deps.issues.list({
+      ...(statuses ? { statuses } : {}),
+      ...(q.severity ? { severity: q.severity } : {}),
+      ...(q.server ? { serverId: q.server } : {}),
+      ...(q.q ? { search: q.q } : {}),
+      limit: q.limit ?? 100,
+      offset: q.offset ?? 0,
+    });
+    return { issues, counts: await deps.issues.countByStatus() };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
+    const id = await deps.issues.resolveId(request.params.id);
+    return loadIssueDetail(deps.issues, id);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {
+    const body = parse(CommentBody, request.body, 'comment');
+    const id = await deps.issues.resolveId(request.params.id);
+    const commentId = await deps.tracker.addComment(id, {
+      author_type: 'human',
+      author_name: body.author ?? 'api',
+      comment_type: 'note',
+      content: body.content,
+    });
+    return reply.code(201).send({ id: commentId, issue_id: id });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/issues/:id/status', async (request) => {
+    const body = parse(StatusBody, request.body, 'status change');
+    const id = await deps.issues.resolveId(request.params.id);
+    const issue = await deps.tracker.setStatus(id, body.status, {
+      author: { type: 'human', name: body.author ?? 'api' },
+      ...(body.reason ? { reason: body.reason } : {}),
+    });
+    return issue;
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The one small database port every repository talks to. Two adapters implement it: better-sqlite3 for the
+ * embedded local file (fast, the default) and @libsql/client for Turso / libSQL servers. The same SQL runs on both.
+ */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export type SqlArgs = readonly SqlValue[] | Readonly<Record<string, SqlValue>>;
+export type Row = Record<string, unknown>;
+
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number;
+}
+
+export interface SqlExecutor {
+  all(sql: string, args?: SqlArgs): Promise<Row[]>;
+  get(sql: string, args?: SqlArgs): Promise<Row | undefined>;
+  run(sql: string, args?: SqlArgs): Promise<RunResult>;
+}
+
+export interface Database extends SqlExecutor {
+  readonly kind: 'sqlite' | 'libsql';
+  /** A human-readable location for messages (file path or URL without credentials). */
+  readonly location: string;
+  /**
+   * Runs fn in one write transaction (BEGIN IMMEDIATE). Write transactions of this process are serialized;
+   * other processes wait on the busy timeout. fn must do all its SQL through tx.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement script inside the current connection (used by migrations inside a transaction). */
+  execScript(tx: SqlExecutor, sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Serializes async critical sections; FIFO, so the order callers arrive in is the order they run in. */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn, fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { Issue, IssueComment, IssueMetadata, IssueStatus, NewComment, Severity } from '../issues/types.js';
+import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
+
+const json = z.string().nullable().transform((text, ctx) => {
+  if (text === null || text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'metadata is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const IssueRow = z.object({
+  id: z.string(),
+  server_id: z.string(),
+  alert_fingerprint: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  severity: z.enum(['warning', 'critical']),
+  status: z.enum(['open', 'investigating', 'resolved', 'closed']),
+  source: z.string(),
+  source_alert_id: z.string().nullable(),
+  first_seen_at: z.number(),
+  last_seen_at: z.number(),
+  resolved_at: z.number().nullable(),
+  alert_count: z.number(),
+  metadata: json,
+});
+
+const CommentRow = z.object({
+  id: z.number(),
+  issue_id: z.string(),
+  author_type: z.enum(['agent', 'human']),
+  author_name: z.string().nullable(),
+  comment_type: z.enum(['analysis', 'action', 'status_change', 'alert_fired', 'note']),
+  content: z.string(),
+  metadata: json,
+  created_at: z.number(),
+});
+
+export function toIssue(row: Row): Issue {
+  const r = IssueRow.parse(row);
+  const metadata = (r.metadata && typeof r.metadata === 'object' ? r.metadata : {}) as IssueMetadata;
+  return { ...r, metadata };
+}
+
+export function toComment(row: Row): IssueComment {
+  const r = CommentRow.parse(row);
+  return { ...r, metadata: r.metadata && typeof r.metadata === 'object' ? (r.metadata as Record<string, unknown>) : null };
+}
+
+export interface IssueFilter {
+  statuses?: IssueStatus[];
+  severity?: Severity;
+  serverId?: string;
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AlertFrequency {
+  title: string;
+  occurrences: number;
+  total_firings: number;
+}
+
+/** All SQL on issues and issue_comments. Methods taking `tx` run inside a caller's write transaction. */
+export class IssueRepository {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  get db(): Database {
+    return this.#db;
+  }
+
+  // ---- inside a write transaction -------------------------------------------------------------
+
+  /** Claims an idempotency key; false when the event was applied before. */
+  async claimIngestKey(tx: SqlExecutor, source: string, eventKey: string, now: number): Promise<boolean> {
+    const r = await tx.run('INSERT OR IGNORE INTO ingest_keys (source, event_key, created_at) VALUES (?, ?, ?)', [source, eventKey, now]);
+    return r.changes === 1;
+  }
+
+  async setIngestKeyIssue(tx: SqlExecutor, source: string, eventKey: string, issueId: string): Promise<void> {
+    await tx.run('UPDATE ingest_keys SET issue_id = ? WHERE source = ? AND event_key = ?', [issueId, source, eventKey]);
+  }
+
+  async findActive(tx: SqlExecutor, serverId: string, fingerprint: string): Promise<Issue | undefined> {
+    const row = await tx.get(
+      `SELECT * FROM issues WHERE server_id = ? AND alert_fingerprint = ? AND status IN ('open', 'investigating')`,
+      [serverId, fingerprint],
+    );
+    return row ? toIssue(row) : undefined;
+  }
+
+  async findLatestResolved(tx: SqlExecutor, serverId: string, fingerprint: string): Promise<Issue | undefined> {
+    const row = await tx.get(
+      `SELECT * FROM issues WHERE server_id = ? AND alert_fingerprint = ? AND status = 'resolved'
+       ORDER BY resolved_at DESC LIMIT 1`,
+      [serverId, fingerprint],
+    );
+    return row ? toIssue(row) : undefined;
+  }
+
+  async insert(tx: SqlExecutor, issue: Issue): Promise<void> {
+    await tx.run(
+      `INSERT INTO issues (id, server_id, alert_fingerprint, title, description, severity, status, source, source_alert_id,
+         first_seen_at, last_seen_at, resolved_at, alert_count, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        issue.id, issue.server_id, issue.alert_fingerprint, issue.title, issue.description, issue.severity, issue.status,
+        issue.source, issue.source_alert_id, issue.first_seen_at, issue.last_seen_at, issue.resolved_at, issue.alert_count,
+        JSON.stringify(issue.metadata),
+      ],
+    );
+  }
+
+  /** One more firing: the exact count, the newest time, and severity that only ever rises while open. */
+  async recordFiring(tx: SqlExecutor, issueId: string, occurredAt: number, severity: Severity): Promise<void> {
+    await tx.run(
+      `UPDATE issues SET alert_count = alert_count + 1, last_seen_at = MAX(last_seen_at, ?), severity = ? WHERE id = ?`,
+      [occurredAt, severity, issueId],
+    );
+  }
+
+  async update(tx: SqlExecutor, issueId: string, fields: Partial<Omit<Issue, 'id'>>): Promise<void> {
+    const entries = Object.entries(fields);
+    if (entries.length === 0) return;
+    const sets = entries.map(([k]) => `${k} = ?`).join(', ');
+    const values = entries.map(([k, v]) => (k === 'metadata' ? JSON.stringify(v) : (v as SqlValue)));
+    await tx.run(`UPDATE issues SET ${sets} WHERE id = ?`, [...values, issueId]);
+  }
+
+  async addComment(tx: SqlExecutor, issueId: string, comment: NewComment, now: number): Promise<number> {
+    const r = await tx.run(
+      `INSERT INTO issue_comments (issue_id, author_type, author_name, comment_type, content, metadata, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        issueId, comment.author_type, comment.author_name ?? null, comment.comment_type, comment.content,
+        comment.metadata ? JSON.stringify(comment.metadata) : null, now,
+      ],
+    );
+    return r.lastInsertRowid;
+  }
+
+  async getIn(tx: SqlExecutor, id: string): Promise<Issue | undefined> {
+    const row = await tx.get('SELECT * FROM issues WHERE id = ?', [id]);
+    return row ? toIssue(row) : undefined;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  async get(id: string): Promise<Issue | undefined> {
+    return this.getIn(this.#db, id);
+  }
+
+  /** Resolves a full id or a unique prefix (with or without the `issue-` part); lists candidates when ambiguous. */
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const exact = await this.#db.get('SELECT id FROM issues WHERE id = ?', [idOrPrefix]);
+    if (exact) return String(exact.id);
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(idOrPrefix)) throw new AppError('NOT_FOUND', `no issue with id "${idOrPrefix}"`);
+    const prefix = idOrPrefix.startsWith('issue-') ? idOrPrefix : `issue-${idOrPrefix}`;
+    const rows = await this.#db.all('SELECT id FROM issues WHERE id >= ? AND id < ? ORDER BY id LIMIT 11', [prefix, `${prefix}\uffff`]);
+    if (rows.length === 1) return String(rows[0]!.id);
+    if (rows.length === 0) throw new AppError('NOT_FOUND', `no issue with id "${idOrPrefix}"`);
+    const shown = rows.slice(0, 10).map((r) => String(r.id));
+    throw new AppError(
+      'AMBIGUOUS_ID',
+      `issue id "${idOrPrefix}" is ambiguous; it matches ${rows.length > 10 ? 'more than 10 issues' : `${rows.length} issues`}: ${shown.join(', ')}`,
+    );
+  }
+
+  async list(filter: IssueFilter = {}): Promise<Issue[]> {
+    const where: string[] = [];
+    const args: SqlValue[] = [];
+    const statuses = filter.statuses ?? ['open', 'investigating'];
+    if (statuses.length > 0) {
+      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+      args.push(...statuses);
+    }
+    if (filter.severity) {
+      where.push('severity = ?');
+      args.push(filter.severity);
+    }
+    if (filter.serverId) {
+      where.push('server_id = ?');
+      args.push(filter.serverId);
+    }
+    if (filter.search) {
+      where.push(`(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR server_id LIKE ? ESCAPE '\\')`);
+      const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      args.push(pattern, pattern, pattern);
+    }
+    const sql = `SELECT * FROM issues ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY last_seen_at DESC, id DESC LIMIT ? OFFSET ?`;
+    const rows = await this.#db.all(sql, [...args, filter.limit ?? 50, filter.offset ?? 0]);
+    return rows.map(toIssue);
+  }
+
+  async countByStatus(): Promise<Record<IssueStatus, number>> {
+    const rows = await this.#db.all('SELECT status, COUNT(*) AS n FROM issues GROUP BY status');
+    const counts: Record<IssueStatus, number> = { open: 0, investigating: 0, resolved: 0, closed: 0 };
+    for (const r of rows) if (typeof r.status === 'string' && r.status in counts) counts[r.status as IssueStatus] = Number(r.n);
+    return counts;
+  }
+
+  async comments(issueId: string, options: { limit?: number } = {}): Promise<IssueComment[]> {
+    const rows = await this.#db.all(
+      'SELECT * FROM issue_comments WHERE issue_id = ? ORDER BY created_at ASC, id ASC LIMIT ?',
+      [issueId, options.limit ?? 100_000],
+    );
+    return rows.map(toComment);
+  }
+
+  async latestComment(issueId: string, commentType: string): Promise<IssueComment | undefined> {
+    const row = await this.#db.get(
+      'SELECT * FROM issue_comments WHERE issue_id = ? AND comment_type = ? ORDER BY created_at DESC, id DESC LIMIT 1',
+      [issueId, commentType],
+    );
+    return row ? toComment(row) : undefined;
+  }
+
+  /** The seed's "Get Alert Frequency", comparing milliseconds with milliseconds: issues first seen in the window. */
+  async alertFrequency(sinceMs: number, limit = 20): Promise<AlertFrequency[]> {
+    const rows = await this.#db.all(
+      `SELECT title, COUNT(*) AS occurrences, SUM(alert_count) AS total_firings
+       FROM issues WHERE first_seen_at > ? GROUP BY title ORDER BY total_firings DESC, title ASC LIMIT ?`,
+      [sinceMs, limit],
+    );
+    return rows.map((r) => ({ title: String(r.title), occurrences: Number(r.occurrences), total_firings: Number(r.total_firings) }));
+  }
+
+  async issuesPerServer(sinceMs: number): Promise<{ server_id: string; issues: number; open: number }[]> {
+    const rows = await this.#db.all(
+      `SELECT server_id, COUNT(*) AS issues, SUM(CASE WHEN status IN ('open','investigating') THEN 1 ELSE 0 END) AS open
+       FROM issues WHERE last_seen_at > ? GROUP BY server_id ORDER BY issues DESC`,
+      [sinceMs],
+    );
+    return rows.map((r) => ({ server_id: String(r.server_id), issues: Number(r.issues), open: Number(r.open) }));
+  }
+
+  async getCursor(sourceId: string): Promise<string | undefined> {
+    const row = await this.#db.get('SELECT cursor FROM source_cursors WHERE source_id = ?', [sourceId]);
+    return row ? String(row.cursor) : undefined;
+  }
+
+  async setCursor(tx: SqlExecutor, sourceId: string, cursor: string, now: number): Promise<void> {
+    await tx.run(
+      `INSERT INTO source_cursors (source_id, cursor, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (source_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+      [sourceId, cursor, now],
+    );
+  }
+
+  /** Resolved issues whose resolution is older than the cutoff, for archiving. */
+  async resolvedBefore(tx: SqlExecutor, cutoffMs: number, limit: number): Promise<Issue[]> {
+    const rows = await tx.all(`SELECT * FROM issues WHERE status = 'resolved' AND resolved_at < ? ORDER BY resolved_at LIMIT ?`, [cutoffMs, limit]);
+    return rows.map(toIssue);
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Mutex, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor } from './database.js';
+
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** The embedded default: a local SQLite file through better-sqlite3 (WAL, synchronous=NORMAL, busy timeout). */
+export class SqliteDatabase implements Database {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  readonly #db: BetterSqlite3.Database;
+  readonly #statements = new Map<string, Statement>();
+  readonly #writes = new Mutex();
+  #closed = false;
+
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.location = path;
+    this.#db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.defaultSafeIntegers(false);
+  }
+
+  #prepare(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #bind(args: SqlArgs | undefined): unknown[] {
+    if (args === undefined) return [];
+    return Array.isArray(args) ? (args as unknown[]) : [args];
+  }
+
+  readonly #executor: SqlExecutor = {
+    all: async (sql, args) => this.#prepare(sql).all(...this.#bind(args)) as Row[],
+    get: async (sql, args) => this.#prepare(sql).get(...this.#bind(args)) as Row | undefined,
+    run: async (sql, args) => {
+      const r = this.#prepare(sql).run(...this.#bind(args));
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    },
+  };
+
+  all(sql: string, args?: SqlArgs): Promise<Row[]> {
+    return this.#executor.all(sql, args);
+  }
+  get(sql: string, args?: SqlArgs): Promise<Row | undefined> {
+    return this.#executor.get(sql, args);
+  }
+  run(sql: string, args?: SqlArgs): Promise<RunResult> {
+    return this.#writes.run(() => this.#executor.run(sql, args));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#writes.run(async () => {
+      this.#prepare('BEGIN IMMEDIATE').run();
+      try {
+        const result = await fn(this.#executor);
+        this.#prepare('COMMIT').run();
+        return result;
+      } catch (err) {
+        if (this.#db.inTransaction) this.#prepare('ROLLBACK').run();
+        throw err;
+      }
+    });
+  }
+
+  async execScript(_tx: SqlExecutor, sql: string): Promise<void> {
+    this.#db.exec(sql);
+  }
+
+  /** For maintenance commands that need SQLite itself (integrity checks, the crash test). */
+  pragma(source: string): unknown {
+    return this.#db.pragma(source);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes.run(async () => undefined);
+    this.#db.close();
+  }
+}
