@@ -37,9 +37,12 @@ export function serverIdOf(config: Config): string {
 }
 
 /** Opens the store and the tracker the CLI and the daemon share. */
-export async function openStore(config: Config, options: { dbUrl?: string; home?: string } = {}): Promise<Store> {
+export async function openStore(
+  config: Config,
+  options: { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql' } = {},
+): Promise<Store> {
   const url = options.dbUrl ?? resolveDatabaseUrl(config.database.url, options.home ?? opsagentHome());
-  const db = await openDatabase(url, { authToken: config.database.authToken });
+  const db = await openDatabase(url, { authToken: config.database.authToken, ...(options.driver ? { driver: options.driver } : {}) });
   const issues = new IssueRepository(db);
   const tracker = new IssueTracker(issues, { policy: config.issues });
   return { db, issues, tracker, serverId: serverIdOf(config) };
