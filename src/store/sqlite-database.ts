@@ -5,6 +5,24 @@ import { Mutex, type Database, type Row, type RunResult, type SqlArgs, type SqlE
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/**
+ * Switching to WAL needs a moment of exclusive access and does not wait on the busy handler: when another process
+ * opens the same new file at the same time, retry briefly instead of failing.
+ */
+function retryWhileBusy(fn: () => unknown, timeoutMs = 10_000): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 /** The embedded default: a local SQLite file through better-sqlite3 (WAL, synchronous=NORMAL, busy timeout). */
 export class SqliteDatabase implements Database {
   readonly kind = 'sqlite' as const;
@@ -18,7 +36,7 @@ export class SqliteDatabase implements Database {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.location = path;
     this.#db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    this.#db.pragma('journal_mode = WAL');
+    retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'));
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.defaultSafeIntegers(false);

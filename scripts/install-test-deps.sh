@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real peers the test suite runs against, from Debian, when they are missing:
+# Netdata (alarms), Prometheus Alertmanager (webhook source + benchmark peer), Chromium (dashboard tests).
+set -euo pipefail
+need=()
+{ command -v netdata >/dev/null 2>&1 || [ -x /usr/sbin/netdata ]; } || need+=(netdata)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test dependencies present: netdata, prometheus-alertmanager, chromium, curl"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
