@@ -31,8 +31,8 @@ CREATE TABLE issue_comments (
 CREATE UNIQUE INDEX issues_one_active_per_alert ON issues (server_id, alert_fingerprint)
   WHERE status IN ('open', 'investigating');
 CREATE INDEX issues_by_alert_resolved ON issues (server_id, alert_fingerprint, resolved_at);
-CREATE INDEX issues_by_status_last_seen ON issues (status, last_seen_at);
-CREATE INDEX issues_by_last_seen ON issues (last_seen_at);
+-- Listings read each status newest first straight from this index and merge (see IssueRepository.list).
+CREATE INDEX issues_by_status_last_seen ON issues (status, last_seen_at, id);
 CREATE INDEX issues_by_first_seen ON issues (first_seen_at);
 CREATE INDEX issue_comments_by_issue ON issue_comments (issue_id, created_at, id);
 

@@ -2,7 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { registerAlertCommands } from './cli/alerts-commands.js';
+import { registerAnalysisCommands } from './cli/analysis-commands.js';
+import { registerActionCommands } from './cli/actions-commands.js';
+import { registerDigestCommand } from './cli/digest-command.js';
 import { registerIssueCommands } from './cli/issues-commands.js';
+import { registerMigrateLegacyCommand } from './cli/migrate-legacy-command.js';
 import { AppError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerIssueCommands(program);
   registerAlertCommands(program);
+  registerAnalysisCommands(program);
+  registerActionCommands(program);
+  registerDigestCommand(program);
+  registerMigrateLegacyCommand(program);
   return program;
 }
 

@@ -5,13 +5,26 @@ import { AppError, errorMessage } from './errors.js';
 import { IssueTracker } from './issues/issue-tracker.js';
 import type { Logger } from './logger.js';
 import { opsagentHome, resolveDatabaseUrl } from './paths.js';
+import { IssueAnalyzer } from './analysis/issue-analyzer.js';
+import { analyzerSettingsFrom } from './analysis/settings.js';
+import { AnalysisWorker, enqueueAnalysisOnChanges, type OnAnalysed } from './pipeline/analysis-worker.js';
 import type { IssueDetailSource } from './pipeline/issue-detail.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { buildApp } from './server/app.js';
+import { dashboardPlugin } from './server/routes/dashboard.js';
 import { Metrics } from './server/metrics.js';
+import { NetdataPoller } from './sources/netdata-poller.js';
+import { netdataTargets } from './sources/netdata-targets.js';
 import type { HealthReport } from './server/routes/health.js';
+import { AnalysisRepository } from './store/analysis-repository.js';
 import type { Database } from './store/database.js';
 import { IssueRepository } from './store/issue-repository.js';
+import { ActionRepository } from './store/action-repository.js';
+import { Remediation } from './pipeline/remediation.js';
+import { remediationService } from './pipeline/remediation-service.js';
+import { discordForAgent } from './pipeline/notifications.js';
+import { discordInteractionsPlugin } from './server/routes/discord.js';
+import { actionRoutes } from './server/routes/actions.js';
 import { openDatabase } from './store/open-database.js';
 
 export interface Store {
@@ -19,10 +32,15 @@ export interface Store {
   issues: IssueRepository;
   tracker: IssueTracker;
   serverId: string;
+  actions: ActionRepository;
   /** The actions of an issue, for issues-show and the API (filled in by the actions stage). */
   issueActions?: IssueDetailSource;
   /** Per-action-type execution and verification counts since a time, for issues-stats. */
   actionStats?: (sinceMs: number) => Promise<ActionStat[]>;
+  /** Durable analysis jobs (queued by a tracker hook on new, escalated and reopened issues). */
+  analysisJobs: AnalysisRepository;
+  /** Receives each recorded analysis's valid proposals (the remediation stage sets it); until set, they are only recorded. */
+  onAnalysed?: OnAnalysed;
 }
 
 export interface ActionStat {
@@ -45,7 +63,19 @@ export async function openStore(
   const db = await openDatabase(url, { authToken: config.database.authToken, ...(options.driver ? { driver: options.driver } : {}) });
   const issues = new IssueRepository(db);
   const tracker = new IssueTracker(issues, { policy: config.issues });
-  return { db, issues, tracker, serverId: serverIdOf(config) };
+  const analysisJobs = new AnalysisRepository(db);
+  if (config.analysis.enabled) enqueueAnalysisOnChanges(tracker, analysisJobs);
+  const actions = new ActionRepository(db);
+  return {
+    db,
+    issues,
+    tracker,
+    serverId: serverIdOf(config),
+    analysisJobs,
+    actions,
+    issueActions: async (issueId) => (await actions.listForIssue(issueId)) as unknown as Record<string, unknown>[],
+    actionStats: (sinceMs) => actions.stats(sinceMs),
+  };
 }
 
 export interface RunningAgent {
@@ -53,6 +83,8 @@ export interface RunningAgent {
   app: FastifyInstance;
   store: Store;
   metrics: Metrics;
+  /** The gate, approvals and verification of DESIGN §4 (notifiers subscribe with remediation.onActionEvent). */
+  remediation: Remediation;
   stop(): Promise<void>;
 }
 
@@ -66,6 +98,13 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const store = await openStore(config, options);
   const metrics = new Metrics();
   const services: BackgroundService[] = [];
+  const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
+  store.onAnalysed = async (issue, proposals, commentId) => {
+    await remediation.handleProposals(issue, proposals, commentId);
+  };
+  services.push(remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger));
+  const discord = discordForAgent({ config, db: store.db, tracker: store.tracker, remediation, logger });
+  services.push(...discord.services);
 
   services.push(
     every('archiver', 86_400_000, async () => {
@@ -73,6 +112,41 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
     }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
   );
+
+  for (const source of ['netdata', 'alertmanager', 'opsagent']) {
+    metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source }, 0);
+  }
+  if (config.analysis.enabled) {
+    services.push(
+      new AnalysisWorker({
+        tracker: store.tracker,
+        issues: store.issues,
+        jobs: store.analysisJobs,
+        analyzer: new IssueAnalyzer(analyzerSettingsFrom(config, store.serverId)),
+        agentId: store.serverId,
+        maxLlmPerHour: config.llm.maxCallsPerHour,
+        logger,
+        onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),
+      }),
+    );
+  }
+
+  for (const target of netdataTargets(config)) {
+    const labels = { source: 'netdata', url: target.url };
+    metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels, 0);
+    services.push(
+      new NetdataPoller({
+        ...target,
+        pollIntervalMs: config.netdata.pollInterval * 1000,
+        timeoutMs: config.netdata.timeoutMs,
+        tracker: store.tracker,
+        cursors: store.issues,
+        logger,
+        onIngested: (n) => metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source: 'netdata' }, n),
+        onPollError: () => metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels),
+      }),
+    );
+  }
 
   metrics.collect(async () => {
     const rows = await store.db.all(
@@ -99,11 +173,21 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     logger,
     tracker: store.tracker,
     issues: store.issues,
+    ...(store.issueActions ? { issueActions: store.issueActions } : {}),
     serverId: store.serverId,
     apiToken: config.server.apiToken,
     bodyLimitBytes: config.server.bodyLimitBytes,
     metrics,
     health,
+    plugins: [
+      actionRoutes(remediation),
+      ...(discord.interactions ? [discordInteractionsPlugin(discord.interactions)] : []),
+      dashboardPlugin({
+        apiToken: config.server.apiToken,
+        issues: store.issues,
+        actionStats: async (sinceMs) => store.actionStats?.(sinceMs),
+      }),
+    ],
   });
 
   let url: string;
@@ -125,5 +209,5 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     await store.db.close();
     logger.info('opsagent stopped');
   };
-  return { url, app, store, metrics, stop: () => (stopping ??= stop()) };
+  return { url, app, store, metrics, remediation, stop: () => (stopping ??= stop()) };
 }

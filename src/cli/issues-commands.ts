@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { AppError } from '../errors.js';
 import { generateFingerprint } from '../issues/fingerprint.js';
-import type { IssueStatus, Severity } from '../issues/types.js';
+import { ISSUE_STATUSES, type IssueStatus, type Severity } from '../issues/types.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
 import { parseStatusList } from '../server/routes/issues.js';
 import { printJson, withContext } from './context.js';
@@ -19,9 +19,8 @@ function severityOption(value: string): Severity {
 }
 
 function statusArgument(value: string): IssueStatus {
-  const [status] = parseStatusList(value) ?? [];
-  if (!status || value.includes(',')) throw new InvalidArgumentError('must be one of open, investigating, resolved, closed');
-  return status;
+  if (!ISSUE_STATUSES.includes(value as IssueStatus)) throw new InvalidArgumentError(`must be one of ${ISSUE_STATUSES.join(', ')}`);
+  return value as IssueStatus;
 }
 
 export function renderIssue(detail: IssueDetail): string {

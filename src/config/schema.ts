@@ -133,6 +133,10 @@ export const ConfigSchema = z.strictObject({
       customCommand: z
         .strictObject({ allowShell: z.boolean().default(false) })
         .prefault({}),
+      logAnalysis: z
+        .strictObject({ useJournal: z.boolean().default(true) }) // false = read analysis.logFiles only
+        .prefault({}),
+      scanIntervalSeconds: z.number().positive().default(5), // expiry, verification deadlines, approved actions
     })
     .prefault({}),
   analysis: z

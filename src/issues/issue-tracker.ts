@@ -20,8 +20,12 @@ export type ChangeHook = (tx: SqlExecutor, changes: IssueChange[]) => Promise<vo
 /** Runs after the commit; used to wake workers without polling. Must not throw. */
 export type CommitListener = (changes: IssueChange[]) => void;
 
+/** Extra writes that must commit atomically with a batch of events (e.g. a poller's cursor). */
+export type IngestStep = (tx: SqlExecutor) => Promise<void>;
+
 interface Pending {
   events: AlertEvent[];
+  step: IngestStep | undefined;
   resolve: (results: IngestResult[]) => void;
   reject: (err: unknown) => void;
 }
@@ -63,14 +67,16 @@ export class IssueTracker {
     this.#listeners.push(listener);
   }
 
-  /** Applies a batch of events all-or-nothing; resolves once they are committed. Validate events before calling. */
-  ingest(events: AlertEvent[]): Promise<IngestResult[]> {
-    if (events.length === 0) return Promise.resolve([]);
+  /**
+   * Applies a batch of events all-or-nothing; resolves once they are committed. Validate events before calling.
+   * `options.inTransaction` runs after the events in the same transaction (and savepoint), so e.g. a source cursor
+   * commits exactly with the events it covers; with it, an empty batch still commits.
+   */
+  ingest(events: AlertEvent[], options: { inTransaction?: IngestStep } = {}): Promise<IngestResult[]> {
+    if (events.length === 0 && !options.inTransaction) return Promise.resolve([]);
     return new Promise<IngestResult[]>((resolve, reject) => {
-      this.#queue.push({ events, resolve, reject });
-      this.#flushing ??= this.#flush().finally(() => {
-        this.#flushing = undefined;
-      });
+      this.#queue.push({ events, step: options.inTransaction, resolve, reject });
+      if (!this.#flushing) this.#flushing = this.#flush();
     });
   }
 
@@ -79,16 +85,24 @@ export class IssueTracker {
     while (this.#flushing) await this.#flushing;
   }
 
+  /**
+   * Drains the queue. `#flushing` is cleared in the same synchronous step that finds the queue empty, so an ingest
+   * arriving at any moment either sees a running flush that will take it, or starts a new one.
+   */
   async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const group: Pending[] = [];
-      let size = 0;
-      while (this.#queue.length > 0 && (group.length === 0 || size + this.#queue[0]!.events.length <= MAX_GROUP_EVENTS)) {
-        const next = this.#queue.shift()!;
-        group.push(next);
-        size += next.events.length;
+    try {
+      while (this.#queue.length > 0) {
+        const group: Pending[] = [];
+        let size = 0;
+        while (this.#queue.length > 0 && (group.length === 0 || size + this.#queue[0]!.events.length <= MAX_GROUP_EVENTS)) {
+          const next = this.#queue.shift()!;
+          group.push(next);
+          size += next.events.length;
+        }
+        await this.#commitGroup(group);
       }
-      await this.#commitGroup(group);
+    } finally {
+      this.#flushing = undefined;
     }
   }
 
@@ -107,6 +121,7 @@ export class IssueTracker {
             const results: IngestResult[] = [];
             for (const event of pending.events) results.push(await this.#apply(tx, event, changes));
             if (changes.length > 0) for (const hook of this.#hooks) await hook(tx, changes);
+            if (pending.step) await pending.step(tx);
             if (isolated) await tx.run(`RELEASE ingest_${i}`);
             outcomes.push({ ok: true, results });
             committed.push(...changes);
@@ -131,7 +146,13 @@ export class IssueTracker {
   }
 
   #notify(changes: IssueChange[]): void {
-    for (const listener of this.#listeners) listener(changes);
+    for (const listener of this.#listeners) {
+      try {
+        listener(changes);
+      } catch {
+        // A listener only wakes a worker; its failure must not stall ingest (the worker also polls).
+      }
+    }
   }
 
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {

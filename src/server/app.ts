@@ -1,13 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IssueTracker } from '../issues/issue-tracker.js';
 import type { IssueRepository } from '../store/issue-repository.js';
+import type { IssueDetailSource } from '../pipeline/issue-detail.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 import { registerIssueRoutes } from './routes/issues.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Metrics } from './metrics.js';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -27,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   tracker: IssueTracker;
   issues: IssueRepository;
+  /** The actions of an issue, for GET /api/v1/issues/:id. */
+  issueActions?: IssueDetailSource;
   /** server_id given to events that do not name one. */
   serverId: string;
   apiToken: string;
@@ -62,7 +66,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
     trustProxy: false,
   });
@@ -96,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, { health: deps.health, metrics: deps.metrics });
   registerAlertRoutes(app, deps);
   registerIssueRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
 }

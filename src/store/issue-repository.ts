@@ -175,14 +175,13 @@ export class IssueRepository {
     );
   }
 
+  /**
+   * Newest activity first. Each status is read in index order (status, last_seen_at, id) with its own LIMIT and the
+   * pages are merged here: one `status IN (…)` query would sort every matching row first.
+   */
   async list(filter: IssueFilter = {}): Promise<Issue[]> {
     const where: string[] = [];
     const args: SqlValue[] = [];
-    const statuses = filter.statuses ?? ['open', 'investigating'];
-    if (statuses.length > 0) {
-      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
-      args.push(...statuses);
-    }
     if (filter.severity) {
       where.push('severity = ?');
       args.push(filter.severity);
@@ -196,10 +195,21 @@ export class IssueRepository {
       const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       args.push(pattern, pattern, pattern);
     }
-    const sql = `SELECT * FROM issues ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-                 ORDER BY last_seen_at DESC, id DESC LIMIT ? OFFSET ?`;
-    const rows = await this.#db.all(sql, [...args, filter.limit ?? 50, filter.offset ?? 0]);
-    return rows.map(toIssue);
+    const limit = filter.limit ?? 50;
+    const offset = filter.offset ?? 0;
+    const statuses = [...new Set(filter.statuses ?? ['open', 'investigating'])];
+    const extra = where.length ? ` AND ${where.join(' AND ')}` : '';
+    // With a server filter, that server's rows (index on server_id) are fewer than one status's: `+status` steers
+    // the planner away from the status index.
+    const statusColumn = filter.serverId ? '+status' : 'status';
+    const pages = await Promise.all(
+      statuses.map((status) =>
+        this.#db.all(`SELECT * FROM issues WHERE ${statusColumn} = ?${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`, [status, ...args, limit + offset]),
+      ),
+    );
+    const rows = pages.flat();
+    rows.sort((a, b) => Number(b.last_seen_at) - Number(a.last_seen_at) || (String(b.id) < String(a.id) ? -1 : String(b.id) > String(a.id) ? 1 : 0));
+    return rows.slice(offset, offset + limit).map(toIssue);
   }
 
   async countByStatus(): Promise<Record<IssueStatus, number>> {

@@ -157,3 +157,13 @@ describe('the libSQL adapter (through a file: URL)', () => {
     expect(clear[0]!.outcome).toBe('resolved');
   });
 });
+
+describe('group commit', () => {
+  it('takes every caller, including those arriving just as a flush ends', async () => {
+    const store = await openTempStore();
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 100 }, () => store.tracker.ingest([firing({ server_id: 'gc' })])));
+    }
+    expect((await store.issues.list())[0]!.alert_count).toBe(500);
+  });
+});

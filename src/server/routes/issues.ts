@@ -47,7 +47,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'issues'>): void {
+export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'issues' | 'issueActions'>): void {
   app.get('/api/v1/issues', async (request) => {
     const q = parse(ListQuery, request.query, 'query');
     const statuses = parseStatusList(q.status);
@@ -64,7 +64,7 @@ export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
 
   app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
     const id = await deps.issues.resolveId(request.params.id);
-    return loadIssueDetail(deps.issues, id);
+    return loadIssueDetail(deps.issues, id, deps.issueActions);
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {

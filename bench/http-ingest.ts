@@ -1,0 +1,275 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../src/paths.js';
+
+/**
+ * HTTP ingest storm: N alerts over F fingerprints, one alert per request and B per request, sent by a bounded pool of
+ * keep-alive connections to (1) our daemon as a child process (`opsagent run` on a temp database; every 2xx means
+ * committed) and (2) a real Prometheus Alertmanager's POST /api/v2/alerts (in memory only), in the same run.
+ */
+
+export interface HttpIngestBenchOptions {
+  alerts?: number; // default 50,000
+  fingerprints?: number; // default 200
+  batch?: number; // alerts per request in the batched mode, default 100
+  concurrency?: number; // parallel keep-alive requests, default 48
+  alertmanager?: boolean; // default true (skipped when the binary is missing)
+  log?: (line: string) => void;
+}
+
+export interface ModeResult {
+  mode: string;
+  requests: number;
+  alerts: number;
+  seconds: number;
+  requestsPerSecond: number;
+  alertsPerSecond: number;
+  failedRequests: number;
+}
+
+export interface TargetResult {
+  target: string;
+  modes: ModeResult[];
+  peakRssMb: number | null;
+}
+
+export interface HttpIngestBenchResult {
+  alerts: number;
+  fingerprints: number;
+  batch: number;
+  concurrency: number;
+  opsagent: TargetResult & { committedFirings: number; issues: number };
+  alertmanager: TargetResult | { skipped: string };
+  /** ours / Alertmanager per mode (alerts/s); > 1 means we are faster. */
+  ratio: Record<string, number> | null;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function vmHwmMb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`benchmark: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** Sends the bodies with at most `concurrency` requests in flight over keep-alive sockets. */
+async function storm(url: string, bodies: string[], concurrency: number, headers: Record<string, string> = {}): Promise<{ seconds: number; failed: number }> {
+  const target = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  let failed = 0;
+  const send = (body: string) =>
+    new Promise<void>((resolve) => {
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        },
+        (res) => {
+          if ((res.statusCode ?? 500) >= 300) failed++;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', () => {
+        failed++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) await send(bodies[next++]!);
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { seconds, failed };
+}
+
+function result(mode: string, requests: number, alerts: number, r: { seconds: number; failed: number }): ModeResult {
+  return {
+    mode,
+    requests,
+    alerts,
+    seconds: Math.round(r.seconds * 100) / 100,
+    requestsPerSecond: Math.round(requests / r.seconds),
+    alertsPerSecond: Math.round(alerts / r.seconds),
+    failedRequests: r.failed,
+  };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function benchOpsagent(o: Required<Omit<HttpIngestBenchOptions, 'log' | 'alertmanager'>>, log: (l: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'opsagent-http-bench-'));
+  const port = await freePort();
+  const config = join(dir, 'opsagent.yaml');
+  // Analysis and Discord off: this measures ingest (the HTTP route, validation, the durable commit).
+  writeFileSync(
+    config,
+    `netdata: { url: "" }\ndatabase: { url: "file:${join(dir, 'bench.db')}" }\nserver: { host: "127.0.0.1", port: ${port} }\n` +
+      `discord: { enabled: false }\nanalysis: { enabled: false }\n`,
+  );
+  const built = join(PACKAGE_ROOT, 'dist/src/cli.js');
+  const args = existsSync(built) ? [built] : ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli.ts')];
+  const child = spawn(process.execPath, [...args, 'run', '--config', config], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, OPSAGENT_HOME: dir, OPSAGENT_LOG_LEVEL: 'warn', CI: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 10_000) stderr += d.toString();
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('opsagent to answer /healthz', async () => {
+      if (child.exitCode !== null) throw new Error(`opsagent exited: ${stderr}`);
+      return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    }, 30_000);
+    const modes: ModeResult[] = [];
+    let run = 0;
+    for (const per of [1, o.batch]) {
+      run++;
+      const now = Date.now();
+      const alerts = Array.from({ length: o.alerts }, (_, i) => ({
+        server_id: 'bench', name: `bench_alert_${i % o.fingerprints}`, status: i % 7 === 0 ? 'CRITICAL' : 'WARNING',
+        value: i % 100, units: '%', event_id: `r${run}-${i}`, occurred_at: now + i,
+      }));
+      const bodies = chunk(alerts, per).map((c) => JSON.stringify(per === 1 ? c[0] : c));
+      const r = await storm(`${base}/api/v1/alerts`, bodies, o.concurrency);
+      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, bodies.length, o.alerts, r);
+      log(`opsagent: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
+      modes.push(m);
+    }
+    const res = await fetch(`${base}/api/v1/issues?status=open,investigating,resolved,closed&limit=1000`);
+    const issues = (await res.json()) as { alert_count: number }[] | { issues: { alert_count: number }[] };
+    const list = Array.isArray(issues) ? issues : issues.issues;
+    const committedFirings = list.reduce((n, i) => n + i.alert_count, 0);
+    return { target: 'opsagent (child process, SQLite file)', modes, peakRssMb: vmHwmMb(child.pid), committedFirings, issues: list.length };
+  } finally {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function alertmanagerBinary(): string | undefined {
+  for (const p of [process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager']) {
+    if (!p) continue;
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+async function benchAlertmanager(bin: string, o: Required<Omit<HttpIngestBenchOptions, 'log' | 'alertmanager'>>, log: (l: string) => void): Promise<TargetResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'opsagent-am-bench-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'am.yml'), `route: { receiver: blackhole, group_by: ['alertname'] }\nreceivers:\n  - name: blackhole\n`);
+  const child = spawn(
+    bin,
+    [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    { stdio: 'ignore' },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('alertmanager /-/ready', async () => {
+      if (child.exitCode !== null) throw new Error('alertmanager exited during start');
+      return fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+    }, 15_000);
+    const modes: ModeResult[] = [];
+    for (const per of [1, o.batch]) {
+      const startsAt = new Date().toISOString();
+      const alerts = Array.from({ length: o.alerts }, (_, i) => ({
+        labels: { alertname: `bench_alert_${i % o.fingerprints}`, instance: 'bench', severity: i % 7 === 0 ? 'critical' : 'warning' },
+        annotations: { value: String(i % 100) },
+        startsAt,
+      }));
+      const bodies = chunk(alerts, per).map((c) => JSON.stringify(c));
+      const r = await storm(`${base}/api/v2/alerts`, bodies, o.concurrency);
+      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, bodies.length, o.alerts, r);
+      log(`alertmanager: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
+      modes.push(m);
+    }
+    return { target: 'Prometheus Alertmanager (in memory)', modes, peakRssMb: vmHwmMb(child.pid) };
+  } finally {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Promise<HttpIngestBenchResult> {
+  const o = {
+    alerts: opts.alerts ?? 50_000,
+    fingerprints: opts.fingerprints ?? 200,
+    batch: opts.batch ?? 100,
+    concurrency: opts.concurrency ?? 48,
+  };
+  const log = opts.log ?? (() => undefined);
+  const ours = await benchOpsagent(o, log);
+  const bin = opts.alertmanager === false ? undefined : alertmanagerBinary();
+  const am: TargetResult | { skipped: string } = bin
+    ? await benchAlertmanager(bin, o, log)
+    : { skipped: opts.alertmanager === false ? 'disabled' : 'prometheus-alertmanager is not installed' };
+  const ratio =
+    'modes' in am
+      ? Object.fromEntries(ours.modes.map((m, i) => [m.mode, Math.round((m.alertsPerSecond / am.modes[i]!.alertsPerSecond) * 100) / 100]))
+      : null;
+  return { ...o, opsagent: ours, alertmanager: am, ratio };
+}
+
+// `npx tsx bench/http-ingest.ts [alerts]` runs it alone.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const alerts = process.argv[2] ? Number(process.argv[2]) : undefined;
+  const r = await runHttpIngestBench({ ...(alerts ? { alerts } : {}), log: (l) => console.log(l) });
+  console.log(JSON.stringify(r, null, 2));
+}

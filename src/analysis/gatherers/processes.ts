@@ -1,0 +1,196 @@
+import { readdir, readFile } from 'node:fs/promises';
+import type { ProcessInfo, ProcessSnapshot } from '../types.js';
+
+/** config.actions.killProcess: which processes an action may ever point at. */
+export interface ProcessFilter {
+  protectedNames: string[];
+  allowedNames: string[];
+  allowedUsers: string[];
+  allowedCgroups: string[];
+  allowedPids: number[];
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux is 100 on every architecture Node runs on
+const PAGE_BYTES = 4096;
+const MAX_CMDLINE = 300;
+
+interface StatLine {
+  pid: number;
+  ppid: number;
+  comm: string;
+  ticks: number;
+  startTime: number;
+  rssPages: number;
+  kernelThread: boolean;
+}
+
+/** Parses /proc/PID/stat; the name may hold spaces and parentheses, so split at the last ')'. */
+export function parseStat(text: string): StatLine | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); field n is rest[n - 3]
+  const num = (field: number) => Number(rest[field - 3]);
+  const flags = num(9);
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    ppid: num(4),
+    ticks: num(14) + num(15),
+    startTime: num(22),
+    rssPages: num(24),
+    kernelThread: (flags & 0x00200000) !== 0, // PF_KTHREAD
+  };
+}
+
+/** The systemd service unit of a process from its cgroup path (v2 `0::` line or v1 `name=systemd`), if any. */
+export function unitFromCgroup(text: string): string | null {
+  for (const line of text.split('\n')) {
+    const parts = line.split(':');
+    if (parts.length < 3) continue;
+    const controllers = parts[1];
+    if (controllers !== '' && controllers !== 'name=systemd') continue;
+    const path = parts.slice(2).join(':');
+    // user@1000.service holds a user's whole session: restarting it is never a remediation
+    const units = path.split('/').filter((p) => p.endsWith('.service') && !p.startsWith('user@'));
+    const unit = units[units.length - 1];
+    if (unit && path.includes('system.slice')) return unit;
+  }
+  return null;
+}
+
+async function readText(path: string, max = 8_192): Promise<string | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.length > max ? text.slice(0, max) : text;
+  } catch {
+    return undefined; // the process exited, or we may not read it
+  }
+}
+
+async function sampleTicks(): Promise<Map<number, StatLine>> {
+  const out = new Map<number, StatLine>();
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return out;
+  }
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        const text = await readText(`/proc/${e}/stat`, 2_048);
+        const stat = text ? parseStat(text) : undefined;
+        if (stat && !stat.kernelThread) out.set(stat.pid, stat);
+      }),
+  );
+  return out;
+}
+
+let usersCache: Map<number, string> | undefined;
+async function userNames(): Promise<Map<number, string>> {
+  if (usersCache) return usersCache;
+  const map = new Map<number, string>();
+  const passwd = await readText('/etc/passwd', 1_000_000);
+  for (const line of passwd?.split('\n') ?? []) {
+    const [name, , uid] = line.split(':');
+    if (name && uid && /^\d+$/.test(uid)) map.set(Number(uid), name);
+  }
+  usersCache = map;
+  return map;
+}
+
+async function describe(stat: StatLine, cpuPercent: number, users: Map<number, string>, filter: ProcessFilter): Promise<ProcessInfo | undefined> {
+  const [status, cmdline, cgroup] = await Promise.all([
+    readText(`/proc/${stat.pid}/status`),
+    readText(`/proc/${stat.pid}/cmdline`, MAX_CMDLINE * 4),
+    readText(`/proc/${stat.pid}/cgroup`),
+  ]);
+  if (status === undefined) return undefined;
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+  const info: ProcessInfo = {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    name: stat.comm,
+    cmdline: (cmdline ?? '').replace(/\0+$/, '').replace(/\0/g, ' ').slice(0, MAX_CMDLINE),
+    user: users.get(uid) ?? String(uid),
+    uid,
+    unit: cgroup ? unitFromCgroup(cgroup) : null,
+    cpuPercent: Math.round(cpuPercent * 10) / 10,
+    rssBytes: stat.rssPages * PAGE_BYTES,
+    startTime: stat.startTime,
+    candidate: true,
+  };
+  const why = exclusionReason(info, cgroup ?? '', filter);
+  if (why) {
+    info.candidate = false;
+    info.excludedBecause = why;
+  }
+  return info;
+}
+
+/** Why an action may not target this process (config.actions.killProcess, plus the agent itself), or undefined. */
+export function exclusionReason(p: Pick<ProcessInfo, 'pid' | 'name' | 'user' | 'cmdline'>, cgroup: string, filter: ProcessFilter): string | undefined {
+  if (p.pid <= 1 || p.pid === process.pid || p.pid === process.ppid) return 'the agent itself or init';
+  const base = p.cmdline.split(' ')[0]?.split('/').pop() ?? '';
+  const names = [p.name, base];
+  if (filter.protectedNames.some((n) => names.includes(n))) return `protected name (actions.killProcess.protectedNames)`;
+  if (filter.allowedPids.length > 0 && !filter.allowedPids.includes(p.pid)) return 'not in actions.killProcess.allowedPids';
+  if (filter.allowedNames.length > 0 && !filter.allowedNames.some((n) => names.includes(n))) return 'not in actions.killProcess.allowedNames';
+  if (filter.allowedUsers.length > 0 && !filter.allowedUsers.includes(p.user)) return 'owner not in actions.killProcess.allowedUsers';
+  if (filter.allowedCgroups.length > 0 && !filter.allowedCgroups.some((c) => cgroup.includes(c))) return 'cgroup not in actions.killProcess.allowedCgroups';
+  return undefined;
+}
+
+/**
+ * Top processes by CPU (measured over sampleMs between two reads of /proc/PID/stat) and by resident memory.
+ * Read-only; every file read is bounded; a process that exits mid-sample is skipped.
+ */
+export async function gatherProcesses(options: { sampleMs: number; top: number; filter: ProcessFilter; signal?: AbortSignal }): Promise<ProcessSnapshot> {
+  const first = await sampleTicks();
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, options.sampleMs);
+    options.signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  const second = await sampleTicks();
+  const elapsedS = Math.max(0.001, (performance.now() - t0) / 1000);
+  const rows = [...second.values()].map((s) => {
+    const before = first.get(s.pid);
+    const ticks = before && before.startTime === s.startTime ? s.ticks - before.ticks : 0;
+    return { stat: s, cpu: (100 * ticks) / CLOCK_TICKS / elapsedS };
+  });
+  const users = await userNames();
+  const byCpu = [...rows].sort((a, b) => b.cpu - a.cpu || b.stat.rssPages - a.stat.rssPages);
+  const byMem = [...rows].sort((a, b) => b.stat.rssPages - a.stat.rssPages);
+  const cache = new Map<number, Promise<ProcessInfo | undefined>>();
+  const info = (r: { stat: StatLine; cpu: number }) => {
+    let p = cache.get(r.stat.pid);
+    if (!p) cache.set(r.stat.pid, (p = describe(r.stat, r.cpu, users, options.filter)));
+    return p;
+  };
+  const pick = async (list: typeof rows, onlyCandidates: boolean) => {
+    const out: ProcessInfo[] = [];
+    // Bounded: only look at the first few hundred of each ranking.
+    for (const r of list.slice(0, onlyCandidates ? 400 : options.top * 2)) {
+      if (out.length >= options.top) break;
+      const p = await info(r);
+      if (p && (!onlyCandidates || p.candidate)) out.push(p);
+    }
+    return out;
+  };
+  return {
+    sampleMs: Math.round(elapsedS * 1000),
+    total: rows.length,
+    topCpu: await pick(byCpu, false),
+    topMemory: await pick(byMem, false),
+    candidatesCpu: await pick(byCpu, true),
+    candidatesMemory: await pick(byMem, true),
+  };
+}

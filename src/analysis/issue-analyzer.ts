@@ -1,0 +1,92 @@
+import type { Issue } from '../issues/types.js';
+import { Gatherers, type GatherSettings } from './gatherers/gather-context.js';
+import { runLlmAgent, type LlmSettings } from './llm-agent.js';
+import { analyseLocally } from './local-analyzer.js';
+import { checkProposals, type ProposalPolicy } from './proposal-checks.js';
+import type { AnalysisContext, AnalysisResult, AnalysisUsage, DraftAnalysis } from './types.js';
+
+export interface AnalyzerSettings {
+  gather: GatherSettings;
+  policy: Omit<ProposalPolicy, 'local'>;
+  /** Undefined = no API key: the local analyser answers. */
+  llm?: LlmSettings;
+}
+
+export interface AnalyseOptions {
+  /**
+   * Called right before the LLM would be used; returns a reason to use the local analyser instead (the hourly cap),
+   * or undefined after reserving the budget.
+   */
+  reserveLlm?: () => Promise<string | undefined>;
+}
+
+/** Gathers the context, asks the LLM (or the local rules), validates the proposals. Never executes anything. */
+export class IssueAnalyzer {
+  readonly #settings: AnalyzerSettings;
+  readonly #gatherers: Gatherers;
+  readonly #now: () => number;
+
+  constructor(settings: AnalyzerSettings, options: { now?: () => number } = {}) {
+    this.#settings = settings;
+    this.#gatherers = new Gatherers(settings.gather);
+    this.#now = options.now ?? Date.now;
+  }
+
+  get usesLlm(): boolean {
+    return this.#settings.llm !== undefined;
+  }
+
+  async analyse(issue: Issue, options: AnalyseOptions = {}): Promise<AnalysisResult> {
+    const started = this.#now();
+    const ctx = await this.#gatherers.gatherAll(issue);
+    let draft: DraftAnalysis | undefined;
+    let fallbackReason: string | null = null;
+    let tokens: AnalysisUsage | null = null;
+    const llm = this.#settings.llm;
+    if (llm) {
+      const skip = options.reserveLlm ? await options.reserveLlm() : undefined;
+      if (skip) {
+        fallbackReason = skip;
+      } else {
+        const outcome = await runLlmAgent(ctx, this.#gatherers, llm);
+        tokens = outcome.usage;
+        if (outcome.ok) draft = outcome.draft;
+        else fallbackReason = outcome.reason;
+      }
+    }
+    const analyzer = draft ? 'llm' : 'local';
+    draft ??= analyseLocally(ctx);
+    const { valid, rejected } = await checkProposals(draft.proposals, { ...this.#settings.policy, local: ctx.local });
+    const remediations = valid.filter((p) => p.type !== 'notify_human' && p.type !== 'log_analysis');
+    return {
+      summary: draft.summary,
+      likelyCause: draft.likelyCause,
+      evidence: draft.evidence,
+      confidence: draft.confidence,
+      proposedActions: valid,
+      rejectedProposals: rejected,
+      analyzer,
+      model: analyzer === 'llm' ? llm!.model : null,
+      durationMs: this.#now() - started,
+      tokens,
+      fallbackReason,
+      canAutoRemediate: remediations.length > 0,
+      requiresHumanAttention: remediations.length === 0 || draft.confidence === 'low' || valid.some((p) => p.type === 'notify_human'),
+      notes: gatherNotes(ctx),
+    };
+  }
+}
+
+function gatherNotes(ctx: AnalysisContext): string[] {
+  const notes: string[] = [];
+  const add = (what: string, g: { ok: boolean; error?: string } | undefined) => {
+    if (g && !g.ok) notes.push(`${what}: ${g.error ?? 'failed'}`);
+  };
+  add('Netdata chart', ctx.chart as { ok: boolean; error?: string } | undefined);
+  add('processes', ctx.processes as { ok: boolean; error?: string } | undefined);
+  add('disk', ctx.disk as { ok: boolean; error?: string } | undefined);
+  add('memory', ctx.memory as { ok: boolean; error?: string } | undefined);
+  add('logs', ctx.logs as { ok: boolean; error?: string } | undefined);
+  if (!ctx.local) notes.push(`processes, disk, memory and logs: the issue is on server ${ctx.alert.serverId}, not this machine`);
+  return notes;
+}

@@ -1,0 +1,131 @@
+import { readFile, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { validateProposal, type ValidProposal } from '../actions/catalog.js';
+import { errorMessage } from '../errors.js';
+import { exclusionReason, parseStat, type ProcessFilter } from './gatherers/processes.js';
+import type { DraftAnalysis, RejectedProposal } from './types.js';
+
+/** What the machine checks compare proposals with (slices of config.actions and config.opsagent). */
+export interface ProposalPolicy {
+  processFilter: ProcessFilter;
+  cleanupRoots: string[];
+  serviceAllow: string[];
+  serviceDeny: string[];
+  permissionLevel: 'readonly' | 'limited' | 'full';
+  /** False when the issue is on another server: local PIDs and paths mean nothing there. */
+  local: boolean;
+}
+
+const MAX_PROPOSALS = 8;
+
+async function checkProcess(params: Record<string, unknown>, policy: ProposalPolicy): Promise<string | undefined> {
+  const pid = params.pid as number;
+  const name = params.name as string;
+  let statText: string;
+  try {
+    statText = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return `no process with PID ${pid}`;
+  }
+  const stat = parseStat(statText);
+  if (!stat) return `cannot read process ${pid}`;
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0+$/, '').replace(/\0/g, ' ');
+  const argv0 = cmdline.split(' ')[0]?.split('/').pop() ?? '';
+  // comm is cut at 15 characters, so a longer real name matches on its first 15
+  const matches = name === stat.comm || name === argv0 || (stat.comm.length === 15 && name.startsWith(stat.comm));
+  if (!matches) return `PID ${pid} is '${stat.comm}', not '${name}'`;
+  if (typeof params.startTime === 'number' && params.startTime !== stat.startTime) return `PID ${pid} was reused: start time differs`;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '';
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const user = passwd.split('\n').find((l) => l.split(':')[2] === uid)?.split(':')[0] ?? uid;
+  const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+  return exclusionReason({ pid, name: stat.comm, user, cmdline }, cgroup, policy.processFilter);
+}
+
+async function checkPath(path: string, roots: string[]): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return `${path} does not exist`;
+  }
+  for (const root of roots) {
+    const realRoot = await realpath(root).catch(() => undefined);
+    if (realRoot && (real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep))) return undefined;
+  }
+  return `${path} is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ') || 'none'})`;
+}
+
+function checkService(service: string, policy: ProposalPolicy): string | undefined {
+  const unit = service.includes('.') ? service : `${service}.service`;
+  if (!/\.(service|socket|timer|target)$/.test(unit)) return `${service} is not a service unit name`;
+  if (policy.serviceDeny.includes(unit) || policy.serviceDeny.includes(service)) return `${unit} is in actions.restartService.deny`;
+  if (policy.serviceAllow.length > 0 && !policy.serviceAllow.includes(unit) && !policy.serviceAllow.includes(service)) return `${unit} is not in actions.restartService.allow`;
+  return undefined;
+}
+
+/** The checks the catalog cannot make: the machine's state and the operator's restrictions. */
+async function machineCheck(p: ValidProposal, policy: ProposalPolicy): Promise<string | undefined> {
+  switch (p.type) {
+    case 'kill_process':
+      return policy.local ? checkProcess(p.params, policy) : 'the issue is on another server; a local PID cannot be targeted';
+    case 'cleanup_disk':
+      return policy.local ? checkPath(p.params.path as string, policy.cleanupRoots) : 'the issue is on another server; local paths cannot be targeted';
+    case 'restart_service':
+      return checkService(p.params.service as string, policy);
+    case 'custom_command':
+      // Analysis output (LLM text, influenced by alert text) must never become an arbitrary command below full mode.
+      return policy.permissionLevel === 'full' ? undefined : `custom_command is only allowed in full mode (permissionLevel is ${policy.permissionLevel})`;
+    case 'notify_human':
+    case 'clear_cache':
+    case 'log_analysis':
+      return undefined;
+  }
+}
+
+/**
+ * Validates every proposal of a draft: catalog type and parameter schema first, then the machine checks.
+ * Invalid proposals are dropped with the reason; duplicates are dropped silently. Never executes anything.
+ */
+export async function checkProposals(
+  proposals: DraftAnalysis['proposals'],
+  policy: ProposalPolicy,
+): Promise<{ valid: ValidProposal[]; rejected: RejectedProposal[] }> {
+  const valid: ValidProposal[] = [];
+  const rejected: RejectedProposal[] = [];
+  const seen = new Set<string>();
+  for (const [i, raw] of proposals.entries()) {
+    if (i >= MAX_PROPOSALS) {
+      rejected.push({ type: String(raw.type).slice(0, 64), params: null, reason: `more than ${MAX_PROPOSALS} proposals` });
+      continue;
+    }
+    const checked = validateProposal(raw);
+    if (!checked.ok) {
+      rejected.push({ type: checked.type, params: clip(raw.params), reason: checked.reason });
+      continue;
+    }
+    let why: string | undefined;
+    try {
+      why = await machineCheck(checked.proposal, policy);
+    } catch (err) {
+      why = `check failed: ${errorMessage(err)}`;
+    }
+    if (why) {
+      rejected.push({ type: checked.proposal.type, params: checked.proposal.params, reason: why });
+      continue;
+    }
+    const key = `${checked.proposal.type}:${JSON.stringify(checked.proposal.params)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    valid.push(checked.proposal);
+  }
+  return { valid, rejected };
+}
+
+/** Rejected parameters are recorded for the audit trail, but never more than a little of them. */
+function clip(params: unknown): unknown {
+  if (params === undefined) return null;
+  const text = JSON.stringify(params) ?? 'null';
+  return text.length > 500 ? `${text.slice(0, 500)}…` : params;
+}

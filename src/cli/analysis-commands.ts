@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { IssueAnalyzer } from '../analysis/issue-analyzer.js';
+import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
+import { analyzerSettingsFrom } from '../analysis/settings.js';
+import { AnalysisWorker } from '../pipeline/analysis-worker.js';
+import { printJson, withContext } from './context.js';
+import { safeText } from './format.js';
+
+export function registerAnalysisCommands(program: Command): void {
+  program
+    .command('issues-analyze')
+    .description('analyse an issue now (local rules, or the LLM when llm.apiKey is set), record it and print it')
+    .argument('<id>', 'issue id or a unique prefix')
+    .option('--json', 'machine-readable output')
+    .action(
+      withContext(program, async (ctx, id: string, opts: { json?: boolean }) => {
+        const store = await ctx.store();
+        const issueId = await store.issues.resolveId(id);
+        const worker = new AnalysisWorker({
+          tracker: store.tracker,
+          issues: store.issues,
+          jobs: store.analysisJobs,
+          analyzer: new IssueAnalyzer(analyzerSettingsFrom(ctx.config, store.serverId)),
+          agentId: store.serverId,
+          maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
+          logger: ctx.logger,
+          onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),
+        });
+        if (!opts.json) process.stderr.write(`analysing ${issueId}…\n`);
+        const run = await worker.analyseNow(issueId);
+        const result = run.result;
+        if (!result) {
+          if (opts.json) return printJson({ issue_id: issueId, job_id: run.job.id, comment_id: null, note: run.note ?? null });
+          console.log(`${issueId}: ${run.note ?? 'not analysed'}`);
+          return;
+        }
+        if (opts.json) return printJson({ issue_id: issueId, job_id: run.job.id, comment_id: run.commentId, ...analysisMetadata(result) });
+        console.log(`Analysis of ${issueId} (comment ${run.commentId}):`);
+        console.log(safeText(renderAnalysis(result)));
+      }),
+    );
+}

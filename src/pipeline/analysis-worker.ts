@@ -1,0 +1,240 @@
+import type { ValidProposal } from '../actions/catalog.js';
+import type { IssueAnalyzer } from '../analysis/issue-analyzer.js';
+import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
+import type { AnalysisResult } from '../analysis/types.js';
+import { AppError, errorMessage } from '../errors.js';
+import type { IssueTracker } from '../issues/issue-tracker.js';
+import type { Issue, IssueChange } from '../issues/types.js';
+import type { Logger } from '../logger.js';
+import type { AnalysisJob, AnalysisReason, AnalysisRepository } from '../store/analysis-repository.js';
+import type { IssueRepository } from '../store/issue-repository.js';
+import type { BackgroundService } from './service.js';
+
+/** Which changes call for an analysis: new, escalated, reopened (by an alert or a person). Plain repeat firings never do. */
+export function analysisReasonFor(change: IssueChange): AnalysisReason | undefined {
+  switch (change.kind) {
+    case 'created':
+      return 'created';
+    case 'escalated':
+      return 'escalated';
+    case 'reopened':
+      return 'reopened';
+    case 'status_changed':
+      return change.issue.status === 'open' && (change.previousStatus === 'resolved' || change.previousStatus === 'closed') ? 'reopened' : undefined;
+    case 'fired':
+    case 'late':
+    case 'resolved':
+      return undefined;
+  }
+}
+
+/** Queues analyses in the same transaction as the changes that call for them, so none is lost to a crash. */
+export function enqueueAnalysisOnChanges(tracker: IssueTracker, jobs: AnalysisRepository, now: () => number = Date.now): void {
+  tracker.onChanges(async (tx, changes) => {
+    for (const change of changes) {
+      const reason = analysisReasonFor(change);
+      if (reason) await jobs.enqueue(tx, change.issue.id, reason, now());
+    }
+  });
+}
+
+/** Called after an analysis is recorded; the remediation stage plugs in here. Errors are logged, never fatal. */
+export type OnAnalysed = (issue: Issue, proposals: ValidProposal[], commentId: number) => Promise<void> | void;
+
+export interface AnalysisWorkerDeps {
+  tracker: IssueTracker;
+  issues: IssueRepository;
+  jobs: AnalysisRepository;
+  analyzer: IssueAnalyzer;
+  /** This agent's server_id: the claim owner, so crash recovery only touches this agent's jobs. */
+  agentId: string;
+  /** llm.maxCallsPerHour: LLM analyses in a sliding hour (counted from job rows, so it survives restarts). */
+  maxLlmPerHour: number;
+  logger: Logger;
+  onAnalysed?: OnAnalysed;
+  now?: () => number;
+  pollIntervalMs?: number;
+  /** How long stop() waits for an analysis in flight; after that the job stays 'running' and is retried at start. */
+  stopGraceMs?: number;
+}
+
+export interface AnalysisRun {
+  job: AnalysisJob;
+  issue: Issue;
+  result: AnalysisResult | undefined;
+  commentId: number | null;
+  note?: string;
+}
+
+/**
+ * Runs queued analyses one at a time: claims a job atomically, moves the issue open -> investigating, analyses,
+ * writes the `analysis` comment and finishes the job in one transaction, then hands valid proposals to onAnalysed.
+ * Woken by commits of the tracker and by a slow poll (for jobs queued by other processes, e.g. the CLI).
+ */
+export class AnalysisWorker implements BackgroundService {
+  readonly name = 'analysis';
+  readonly #d: AnalysisWorkerDeps;
+  readonly #now: () => number;
+  #stopped = true;
+  #listening = false;
+  #wanted = false;
+  #loop: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #done = 0;
+  #failed = 0;
+  #lastError: string | undefined;
+
+  constructor(deps: AnalysisWorkerDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    if (!this.#listening) {
+      this.#listening = true;
+      this.#d.tracker.afterCommit((changes) => {
+        if (changes.some((c) => analysisReasonFor(c) !== undefined)) this.wake();
+      });
+    }
+    this.#loop = this.#recover().then(() => this.#run());
+    this.#timer = setInterval(() => this.wake(), this.#d.pollIntervalMs ?? 30_000);
+    this.#timer.unref();
+  }
+
+  wake(): void {
+    if (this.#stopped) return;
+    this.#wanted = true;
+    this.#loop ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    const inFlight = this.#loop;
+    if (!inFlight) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#d.stopGraceMs ?? 10_000)))]);
+    clearTimeout(timer);
+  }
+
+  health(): { state: string; [k: string]: unknown } {
+    return {
+      state: this.#stopped ? 'stopped' : this.#lastError ? 'degraded' : 'ok',
+      analysed: this.#done,
+      failed: this.#failed,
+      ...(this.#lastError ? { error: this.#lastError } : {}),
+    };
+  }
+
+  /** Resolves when no claimable job is left (tests and the CLI). */
+  async idle(): Promise<void> {
+    while (this.#loop) await this.#loop;
+  }
+
+  async #recover(): Promise<void> {
+    try {
+      const r = await this.#d.jobs.recoverInterrupted(this.#d.agentId, this.#now());
+      if (r.retried + r.failed > 0) this.#d.logger.warn({ component: 'analysis', ...r }, 'recovered analyses interrupted by a restart');
+    } catch (err) {
+      this.#lastError = errorMessage(err);
+      this.#d.logger.error({ component: 'analysis', err: this.#lastError }, 'cannot recover interrupted analyses');
+    }
+  }
+
+  async #run(): Promise<void> {
+    this.#wanted = true;
+    try {
+      while (this.#wanted && !this.#stopped) {
+        this.#wanted = false;
+        for (;;) {
+          if (this.#stopped) break;
+          const job = await this.#d.jobs.claim(this.#d.agentId, this.#now());
+          if (!job) break;
+          this.#wanted = true; // claimed one: look again after it
+          await this.runJob(job).catch(() => undefined); // recorded on the job row and logged; go on with the next
+        }
+      }
+    } catch (err) {
+      this.#lastError = errorMessage(err);
+      this.#d.logger.error({ component: 'analysis', err: this.#lastError }, 'analysis worker failed; will retry on the next wake');
+    } finally {
+      this.#loop = undefined;
+    }
+  }
+
+  /** Analyses one issue right now (`issues-analyze`): takes over its pending job or starts a manual one. */
+  async analyseNow(issueId: string): Promise<AnalysisRun> {
+    const job = await this.#d.jobs.claimForIssue(issueId, this.#d.agentId, this.#now());
+    if (!job) throw new AppError('CONFLICT', `an analysis of ${issueId} is already running`);
+    return this.runJob(job);
+  }
+
+  /** Runs a claimed job to its end; records every failure on the job row. */
+  async runJob(job: AnalysisJob): Promise<AnalysisRun> {
+    const log = this.#d.logger.child({ component: 'analysis', issueId: job.issue_id, jobId: job.id });
+    try {
+      let issue = await this.#d.issues.get(job.issue_id);
+      if (!issue) {
+        await this.#d.jobs.fail(job.id, 'the issue no longer exists', this.#now());
+        throw new AppError('NOT_FOUND', `no issue with id "${job.issue_id}"`);
+      }
+      if (job.reason !== 'manual' && issue.status !== 'open' && issue.status !== 'investigating') {
+        const note = `issue is ${issue.status}; not analysed`;
+        await this.#d.jobs.finish(this.#d.issues.db, job.id, { analyzer: 'none', commentId: null, now: this.#now(), note });
+        log.info({ status: issue.status }, 'analysis skipped: issue no longer active');
+        return { job, issue, result: undefined, commentId: null, note };
+      }
+      if (issue.status === 'open') {
+        issue = await this.#d.tracker.setStatus(issue.id, 'investigating', {
+          author: { type: 'agent', name: 'opsagent' },
+          reason: `Agent is analysing the issue (${job.reason === 'created' ? 'new issue' : job.reason})`,
+          expectStatus: ['open'],
+        });
+      }
+      log.info({ reason: job.reason, attempt: job.attempts }, 'analysis started');
+      const result = await this.#d.analyzer.analyse(issue, { reserveLlm: () => this.#reserveLlm(job.id) });
+      const commentId = await this.#d.tracker.mutate(async (tx) => {
+        const id = await this.#d.issues.addComment(
+          tx,
+          job.issue_id,
+          { author_type: 'agent', author_name: 'opsagent', comment_type: 'analysis', content: renderAnalysis(result), metadata: analysisMetadata(result) },
+          this.#now(),
+        );
+        await this.#d.jobs.finish(tx, job.id, { analyzer: result.analyzer, commentId: id, now: this.#now(), ...(result.fallbackReason ? { note: result.fallbackReason } : {}) });
+        return id;
+      });
+      this.#done++;
+      log.info(
+        { analyzer: result.analyzer, proposals: result.proposedActions.map((p) => p.type), rejected: result.rejectedProposals.length, durationMs: result.durationMs, fallback: result.fallbackReason ?? undefined },
+        'analysis recorded',
+      );
+      if (this.#d.onAnalysed) {
+        try {
+          await this.#d.onAnalysed(issue, result.proposedActions, commentId);
+        } catch (err) {
+          log.warn({ err: errorMessage(err) }, 'the remediation stage failed on this analysis');
+        }
+      }
+      return { job, issue, result, commentId };
+    } catch (err) {
+      this.#failed++;
+      if (!(err instanceof AppError && err.code === 'NOT_FOUND')) {
+        await this.#d.jobs.fail(job.id, errorMessage(err), this.#now()).catch(() => undefined);
+        log.error({ err: errorMessage(err) }, 'analysis failed');
+      }
+      throw err;
+    }
+  }
+
+  async #reserveLlm(jobId: number): Promise<string | undefined> {
+    const now = this.#now();
+    const used = await this.#d.jobs.llmAnalysesSince(now - 3_600_000);
+    if (used >= this.#d.maxLlmPerHour) {
+      return `the LLM hourly cap is reached (${used} of llm.maxCallsPerHour = ${this.#d.maxLlmPerHour} analyses in the last hour)`;
+    }
+    await this.#d.jobs.markLlmStarted(jobId, now);
+    return undefined;
+  }
+}

@@ -1,0 +1,555 @@
+import { validateProposal, type ActionType, type ValidProposal } from '../actions/catalog.js';
+import { executeAction, EXECUTORS } from '../actions/executors/registry.js';
+import type { ExecutionContext, ExecutorTable } from '../actions/executors/types.js';
+import { canExecuteAction, HOURLY_LIMIT, type Permissions } from '../actions/permission-gate.js';
+import type { Config } from '../config/schema.js';
+import { AppError, errorMessage } from '../errors.js';
+import type { IssueTracker } from '../issues/issue-tracker.js';
+import type { Issue, IssueChange } from '../issues/types.js';
+import type { Logger } from '../logger.js';
+import {
+  ActionRepository,
+  newActionId,
+  paramsHash,
+  type ActionRecord,
+  type ActionStatus,
+} from '../store/action-repository.js';
+import type { Database, SqlExecutor } from '../store/database.js';
+import type { IssueRepository } from '../store/issue-repository.js';
+import {
+  approvalRequestedComment,
+  deniedComment,
+  describeParams,
+  expiredComment,
+  humanDecisionComment,
+  manualInterventionComment,
+  notVerifiedComment,
+  resultComment,
+  skippedComment,
+  verifiedComment,
+} from './remediation-comments.js';
+
+export type ActionEventKind =
+  | 'executed'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'denied'
+  | 'skipped'
+  | 'verified'
+  | 'not_verified'
+  | 'notify';
+
+/** What happened to an action, for the stages that tell people (Discord): one event per decision or outcome. */
+export interface ActionEvent {
+  kind: ActionEventKind;
+  action: ActionRecord;
+  issue: Issue;
+  /** One line a notifier can send as is, e.g. "⚠️ Action requires approval: kill_process". */
+  message: string;
+}
+
+/** Runs inside the transaction that recorded the events (e.g. to enqueue an outbox row with them). */
+export type ActionHook = (tx: SqlExecutor, events: ActionEvent[]) => Promise<void>;
+/** Runs after the commit. Must not throw. */
+export type ActionListener = (event: ActionEvent) => void;
+
+export interface RemediationDeps {
+  db: Database;
+  issues: IssueRepository;
+  tracker: IssueTracker;
+  actions: ActionRepository;
+  serverId: string;
+  config: Pick<Config, 'opsagent' | 'actions' | 'analysis'>;
+  logger: Logger;
+  now?: () => number;
+  executors?: ExecutorTable;
+  /** true in the daemon: approved actions run in this process. The CLI only records decisions; the daemon runs them. */
+  executeApproved?: boolean;
+  /** PIDs kill_process must never signal; default this process and its parent. */
+  selfPids?: number[];
+}
+
+/** Remediations whose effect the verification window checks (notify_human and log_analysis change nothing). */
+const VERIFIABLE = new Set<ActionType>(['clear_cache', 'cleanup_disk', 'kill_process', 'restart_service', 'custom_command']);
+const HOUR_MS = 3_600_000;
+
+function isActive(issue: Issue): boolean {
+  return issue.status === 'open' || issue.status === 'investigating';
+}
+
+/**
+ * The remediation stage: every proposal goes through the gate (DESIGN §4) and ends as a row in `actions` with its
+ * decision, plus a comment on the issue. Allowed actions run now; risky ones wait for a human (single-use,
+ * expiring approvals); afterwards the issue is watched to verify the action helped.
+ */
+export class Remediation {
+  readonly #db: Database;
+  readonly #issues: IssueRepository;
+  readonly #actions: ActionRepository;
+  readonly #serverId: string;
+  readonly #config: RemediationDeps['config'];
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #executors: ExecutorTable;
+  readonly #executeApproved: boolean;
+  readonly #selfPids: number[];
+  readonly #hooks: ActionHook[] = [];
+  readonly #listeners: ActionListener[] = [];
+  /** Verification events recorded inside a tracker transaction, emitted once it commits. */
+  readonly #afterIssueCommit = new Map<string, ActionEvent[]>();
+  readonly #running = new Set<string>();
+
+  constructor(deps: RemediationDeps) {
+    this.#db = deps.db;
+    this.#issues = deps.issues;
+    this.#actions = deps.actions;
+    this.#serverId = deps.serverId;
+    this.#config = deps.config;
+    this.#log = deps.logger.child({ component: 'remediation' });
+    this.#now = deps.now ?? Date.now;
+    this.#executors = deps.executors ?? EXECUTORS;
+    this.#executeApproved = deps.executeApproved ?? true;
+    this.#selfPids = deps.selfPids ?? [process.pid, process.ppid];
+    // Verification reacts to the resolution in the same transaction that resolved the issue.
+    deps.tracker.onChanges((tx, changes) => this.#onIssueChanges(tx, changes));
+    deps.tracker.afterCommit((changes) => this.#flushIssueEvents(changes));
+  }
+
+  get repository(): ActionRepository {
+    return this.#actions;
+  }
+
+  /** Listen to every action decision and outcome after it is committed (notifications). */
+  onActionEvent(listener: ActionListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Run code inside the transaction that records action events (e.g. enqueue a durable notification). */
+  onActionChanges(hook: ActionHook): void {
+    this.#hooks.push(hook);
+  }
+
+  get #permissions(): Permissions {
+    return { level: this.#config.opsagent.permissionLevel, autoRemediate: this.#config.opsagent.autoRemediate };
+  }
+
+  async #write<T>(fn: (tx: SqlExecutor, emit: (e: ActionEvent) => void) => Promise<T>): Promise<T> {
+    const events: ActionEvent[] = [];
+    const result = await this.#db.transaction(async (tx) => {
+      events.length = 0;
+      const r = await fn(tx, (e) => events.push(e));
+      if (events.length > 0) for (const hook of this.#hooks) await hook(tx, events);
+      return r;
+    });
+    this.#emit(events);
+    return result;
+  }
+
+  #emit(events: ActionEvent[]): void {
+    for (const e of events) {
+      this.#log.info({ actionId: e.action.id, issueId: e.issue.id, action: e.action.action_type, event: e.kind }, 'action event');
+      for (const l of this.#listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          this.#log.warn({ err: errorMessage(err) }, 'action listener failed');
+        }
+      }
+    }
+  }
+
+  async #comment(tx: SqlExecutor, issueId: string, comment: Parameters<IssueRepository['addComment']>[2]): Promise<void> {
+    await this.#issues.addComment(tx, issueId, comment, this.#now());
+  }
+
+  // ---- proposals -------------------------------------------------------------------------------------
+
+  /**
+   * Gates and records each proposal of one analysis, runs what is allowed now, and returns the final rows.
+   * In readonly mode nothing waits for approval: a human is told "Manual intervention required" instead.
+   */
+  async handleProposals(issue: Issue, proposals: readonly ValidProposal[], analysisCommentId?: number | null): Promise<ActionRecord[]> {
+    const results: ActionRecord[] = [];
+    const readonlyDenied: ActionRecord[] = [];
+    for (const proposal of proposals) {
+      // Re-checked here: the gate is applied to every proposal, whoever built it.
+      const check = validateProposal({ type: proposal.type, params: proposal.params, reason: proposal.reason });
+      if (!check.ok) {
+        this.#log.warn({ issueId: issue.id, type: check.type, reason: check.reason }, 'invalid proposal ignored');
+        continue;
+      }
+      let action = await this.#decide(issue.id, check.proposal, analysisCommentId ?? null);
+      if (action.status === 'executing') action = await this.#execute(action);
+      if (action.status === 'denied' && this.#permissions.level === 'readonly') readonlyDenied.push(action);
+      results.push(action);
+    }
+    if (readonlyDenied.length > 0) results.push(await this.#manualIntervention(issue.id, readonlyDenied));
+    return results;
+  }
+
+  async #decide(issueId: string, p: ValidProposal, analysisCommentId: number | null): Promise<ActionRecord> {
+    return this.#write(async (tx, emit) => {
+      const issue = await this.#issues.getIn(tx, issueId);
+      if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
+      const now = this.#now();
+      const cfg = this.#config.actions;
+      const hash = paramsHash(p.params);
+      const base: ActionRecord = {
+        id: newActionId(now),
+        issue_id: issue.id,
+        server_id: this.#serverId,
+        action_type: p.type,
+        risk: p.risk,
+        params: p.params,
+        params_hash: hash,
+        reason: p.reason,
+        status: 'proposed',
+        decision_reason: null,
+        decided_by: 'agent',
+        decided_at: now,
+        analysis_comment_id: analysisCommentId,
+        created_at: now,
+        expires_at: null,
+        executed_at: null,
+        finished_at: null,
+        output: null,
+        success: null,
+        dry_run: cfg.dryRun,
+        verification: null,
+        verify_deadline: null,
+        verified_at: null,
+      };
+      const record = async (status: ActionStatus, reason: string, extra: Partial<ActionRecord> = {}) => {
+        const a: ActionRecord = { ...base, status, decision_reason: reason, ...extra };
+        await this.#actions.insert(tx, a);
+        return a;
+      };
+
+      if (p.type === 'notify_human') {
+        const message = String(p.params.message ?? '');
+        const a = await record('succeeded', 'notify_human is a notification: never gated, never counted', {
+          executed_at: now, finished_at: now, success: true, output: message, dry_run: false,
+        });
+        await this.#comment(tx, issue.id, resultComment(a, `Human notified: ${message.split('\n')[0]!.slice(0, 200)}`, true, message));
+        emit({ kind: 'notify', action: a, issue, message });
+        return a;
+      }
+      if (!isActive(issue)) {
+        const a = await record('skipped', `Issue is ${issue.status}: nothing to remediate`);
+        await this.#comment(tx, issue.id, skippedComment(a));
+        emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${a.decision_reason})` });
+        return a;
+      }
+      if (cfg.cooldownMinutes > 0) {
+        const same = await this.#actions.findRecentSame(tx, issue.id, p.type, hash, now - cfg.cooldownMinutes * 60_000);
+        if (same) {
+          const ago = Math.max(0, Math.round((now - same.created_at) / 60_000));
+          const why = same.status === 'pending_approval' || same.status === 'approved'
+            ? `the same action is already ${same.status.replace('_', ' ')} as ${same.id}`
+            : `the same action was ${same.status} on this issue ${ago} min ago (${same.id}; cooldown ${cfg.cooldownMinutes} min)`;
+          const a = await record('skipped', `Cooldown: ${why}`);
+          await this.#comment(tx, issue.id, skippedComment(a));
+          emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${a.decision_reason})` });
+          return a;
+        }
+      }
+
+      const permissions = this.#permissions;
+      const executed = await this.#actions.countExecutedSince(tx, this.#serverId, now - HOUR_MS);
+      let gate = canExecuteAction(permissions, p.type, p.risk, executed);
+      if (gate.allowed && issue.metadata.flapping === true) {
+        gate = { allowed: false, reason: 'Issue is flapping: automatic remediation suspended; human approval required', requiresApproval: true };
+      }
+      if (gate.allowed) {
+        // Claimed as executing in the same transaction as the count, so concurrent proposals never exceed the limit.
+        const limit = HOURLY_LIMIT[permissions.level];
+        return record('executing', `Allowed: ${p.risk} risk in ${permissions.level} mode with autoRemediate (${executed + 1}/${limit} this hour)`, { executed_at: now });
+      }
+      if (gate.requiresApproval) {
+        const a = await record('pending_approval', gate.reason, { expires_at: now + cfg.approvalTimeoutMinutes * 60_000, decided_by: null, decided_at: null });
+        await this.#comment(tx, issue.id, approvalRequestedComment(a, cfg.approvalTimeoutMinutes));
+        emit({ kind: 'pending_approval', action: a, issue, message: `⚠️ Action requires approval: ${a.action_type}` });
+        return a;
+      }
+      const a = await record('denied', gate.reason);
+      await this.#comment(tx, issue.id, deniedComment(a));
+      emit({ kind: 'denied', action: a, issue, message: `🚫 Action denied: ${a.action_type} (${gate.reason})` });
+      return a;
+    });
+  }
+
+  async #manualIntervention(issueId: string, denied: ActionRecord[]): Promise<ActionRecord> {
+    return this.#write(async (tx, emit) => {
+      const issue = await this.#issues.getIn(tx, issueId);
+      if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
+      const now = this.#now();
+      const proposed = denied.map((a) => `${a.action_type}${describeParams(a.params)}${a.reason ? ` (${a.reason})` : ''}`).join('; ');
+      const message = `Manual intervention required on ${issue.title} (${issue.server_id}): readonly mode, the agent takes no actions. Proposed: ${proposed}`.slice(0, 2_000);
+      const a = await this.#insertNotification(tx, issue, message, now);
+      await this.#comment(tx, issue.id, manualInterventionComment(message));
+      emit({ kind: 'notify', action: a, issue, message });
+      return a;
+    });
+  }
+
+  async #insertNotification(tx: SqlExecutor, issue: Issue, message: string, now: number): Promise<ActionRecord> {
+    const params = { message };
+    const a: ActionRecord = {
+      id: newActionId(now), issue_id: issue.id, server_id: this.#serverId, action_type: 'notify_human', risk: 'low',
+      params, params_hash: paramsHash(params), reason: '', status: 'succeeded',
+      decision_reason: 'notify_human is a notification: never gated, never counted', decided_by: 'agent', decided_at: now,
+      analysis_comment_id: null, created_at: now, expires_at: null, executed_at: now, finished_at: now, output: message,
+      success: true, dry_run: false, verification: null, verify_deadline: null, verified_at: null,
+    };
+    await this.#actions.insert(tx, a);
+    return a;
+  }
+
+  // ---- execution ---------------------------------------------------------------------------------------
+
+  /** Runs an action already claimed as 'executing' and records its outcome; never throws for a failed action. */
+  async #execute(action: ActionRecord): Promise<ActionRecord> {
+    this.#running.add(action.id);
+    try {
+      const issue = await this.#issues.get(action.issue_id);
+      const ctx: ExecutionContext = {
+        config: this.#config.actions,
+        logFiles: this.#config.analysis.logFiles,
+        permissionLevel: this.#config.opsagent.permissionLevel,
+        issue: issue ?? { id: action.issue_id, title: '', first_seen_at: action.created_at, last_seen_at: action.created_at },
+        now: this.#now,
+        selfPids: this.#selfPids,
+      };
+      const result = await executeAction(action.action_type, action.params, ctx, this.#executors);
+      this.#log.info({ actionId: action.id, action: action.action_type, success: result.success }, 'action executed');
+      return await this.#write(async (tx, emit) => {
+        const now = this.#now();
+        const verify = result.success && !this.#config.actions.dryRun && VERIFIABLE.has(action.action_type);
+        const fields: Partial<ActionRecord> = {
+          status: result.success ? 'succeeded' : 'failed',
+          finished_at: now,
+          output: result.output,
+          success: result.success,
+          dry_run: this.#config.actions.dryRun,
+          verification: verify ? 'pending' : null,
+          verify_deadline: verify ? now + this.#config.actions.verifyWindowMinutes * 60_000 : null,
+        };
+        await this.#actions.update(tx, action.id, fields);
+        const done: ActionRecord = { ...action, ...fields };
+        const current = await this.#issues.getIn(tx, action.issue_id);
+        await this.#comment(tx, action.issue_id, resultComment(done, result.summary, result.success, result.output));
+        if (current) emit({ kind: 'executed', action: done, issue: current, message: `${result.success ? '✅' : '❌'} ${done.action_type}: ${result.summary}` });
+        return done;
+      });
+    } finally {
+      this.#running.delete(action.id);
+    }
+  }
+
+  /** Claims an approved action (approved → executing, once) and runs it. Undefined when someone else claimed it. */
+  async #runApproved(id: string): Promise<ActionRecord | undefined> {
+    const now = this.#now();
+    const claimed = await this.#write(async (tx) => {
+      if (!(await this.#actions.transition(tx, id, ['approved'], { status: 'executing', executed_at: now }))) return undefined;
+      return this.#actions.getIn(tx, id);
+    });
+    return claimed ? this.#execute(claimed) : undefined;
+  }
+
+  // ---- approvals -----------------------------------------------------------------------------------------
+
+  /**
+   * A human approves a pending action. Single-use: the pending → approved step is a compare-and-set, so of two
+   * approvals at once exactly one wins (the other gets CONFLICT). Re-checks expiry, the issue's status and, when the
+   * approver saw them, the parameters. A human-approved action runs even at the hourly limit, and is counted.
+   */
+  async approve(idOrPrefix: string, by: string, options: { paramsHash?: string } = {}): Promise<ActionRecord> {
+    const id = await this.#actions.resolveId(idOrPrefix);
+    const who = by.trim().slice(0, 100) || 'human';
+    const outcome = await this.#write(async (tx, emit): Promise<{ error?: AppError; action?: ActionRecord }> => {
+      const a = await this.#actions.getIn(tx, id);
+      if (!a) return { error: new AppError('NOT_FOUND', `no action with id "${id}"`) };
+      if (a.status !== 'pending_approval') return { error: new AppError('CONFLICT', `action ${id} is ${a.status}, not pending approval${a.decided_by && a.decided_by !== 'agent' ? ` (decided by ${a.decided_by})` : ''}`) };
+      const now = this.#now();
+      const issue = await this.#issues.getIn(tx, a.issue_id);
+      if (a.expires_at !== null && a.expires_at <= now) {
+        await this.#expireOne(tx, a, issue, emit);
+        return { error: new AppError('CONFLICT', `action ${id} expired before it was approved`) };
+      }
+      if (options.paramsHash !== undefined && options.paramsHash !== a.params_hash) {
+        return { error: new AppError('CONFLICT', `action ${id} has different parameters from the ones approved (params_hash ${a.params_hash}, not ${options.paramsHash}); nothing was executed`) };
+      }
+      if (paramsHash(a.params) !== a.params_hash) {
+        return { error: new AppError('CONFLICT', `action ${id}'s parameters changed since approval was requested; nothing was executed`) };
+      }
+      if (!issue || !isActive(issue)) {
+        const reason = `Approved by ${who} but issue ${a.issue_id} is ${issue?.status ?? 'gone'}: not executed`;
+        if (await this.#actions.transition(tx, id, ['pending_approval'], { status: 'skipped', decided_by: who, decided_at: now, decision_reason: reason }) && issue) {
+          const skipped = { ...a, status: 'skipped' as const, decision_reason: reason, decided_by: who };
+          await this.#comment(tx, a.issue_id, skippedComment(skipped));
+          emit({ kind: 'skipped', action: skipped, issue, message: `⏭ Action skipped: ${a.action_type} (${reason})` });
+        }
+        return { error: new AppError('CONFLICT', `issue ${a.issue_id} is ${issue?.status ?? 'gone'}; action ${id} was not executed`) };
+      }
+      const fields = { status: 'approved' as const, decided_by: who, decided_at: now, decision_reason: `Approved by ${who} (${a.decision_reason ?? 'approval required'})` };
+      if (!(await this.#actions.transition(tx, id, ['pending_approval'], fields))) {
+        return { error: new AppError('CONFLICT', `action ${id} was decided by someone else first`) };
+      }
+      const approved = { ...a, ...fields };
+      await this.#comment(tx, a.issue_id, humanDecisionComment(approved, who, true));
+      emit({ kind: 'approved', action: approved, issue, message: `👍 ${who} approved ${a.action_type}` });
+      return { action: approved };
+    });
+    if (outcome.error) throw outcome.error;
+    if (this.#executeApproved && outcome.action!.server_id === this.#serverId) {
+      const ran = await this.#runApproved(id);
+      if (ran) return ran;
+    }
+    return (await this.#actions.get(id))!;
+  }
+
+  async reject(idOrPrefix: string, by: string, reason?: string): Promise<ActionRecord> {
+    const id = await this.#actions.resolveId(idOrPrefix);
+    const who = by.trim().slice(0, 100) || 'human';
+    const why = reason?.trim().slice(0, 1_000) || undefined;
+    const outcome = await this.#write(async (tx, emit): Promise<{ error?: AppError; action?: ActionRecord }> => {
+      const a = await this.#actions.getIn(tx, id);
+      if (!a) return { error: new AppError('NOT_FOUND', `no action with id "${id}"`) };
+      const now = this.#now();
+      const fields = { status: 'rejected' as const, decided_by: who, decided_at: now, decision_reason: `Rejected by ${who}${why ? `: ${why}` : ''}` };
+      if (!(await this.#actions.transition(tx, id, ['pending_approval'], fields))) {
+        return { error: new AppError('CONFLICT', `action ${id} is ${a.status}, not pending approval`) };
+      }
+      const rejected = { ...a, ...fields };
+      await this.#comment(tx, a.issue_id, humanDecisionComment(rejected, who, false, why));
+      const issue = await this.#issues.getIn(tx, a.issue_id);
+      if (issue) emit({ kind: 'rejected', action: rejected, issue, message: `👎 ${who} rejected ${a.action_type}${why ? `: ${why}` : ''}` });
+      return { action: rejected };
+    });
+    if (outcome.error) throw outcome.error;
+    return outcome.action!;
+  }
+
+  async #expireOne(tx: SqlExecutor, a: ActionRecord, issue: Issue | undefined, emit: (e: ActionEvent) => void): Promise<boolean> {
+    const timeout = this.#config.actions.approvalTimeoutMinutes;
+    const fields = { status: 'expired' as const, decided_by: 'agent', decided_at: this.#now(), decision_reason: `No decision within ${timeout} min` };
+    if (!(await this.#actions.transition(tx, a.id, ['pending_approval'], fields))) return false;
+    const expired = { ...a, ...fields };
+    await this.#comment(tx, a.issue_id, expiredComment(expired, timeout));
+    if (issue) emit({ kind: 'expired', action: expired, issue, message: `⌛ Approval expired: ${a.action_type}` });
+    return true;
+  }
+
+  // ---- durable scans (the daemon runs these every few seconds; all state is in rows) ----------------------
+
+  /** Marks pending approvals past their deadline as expired, with a comment. Returns how many. */
+  async expireDue(): Promise<number> {
+    let n = 0;
+    for (const a of await this.#actions.dueExpiries(this.#now())) {
+      if (await this.#write(async (tx, emit) => this.#expireOne(tx, a, await this.#issues.getIn(tx, a.issue_id), emit))) n++;
+    }
+    return n;
+  }
+
+  /** Runs approved actions of this agent that were approved elsewhere (CLI, another process). */
+  async runApproved(): Promise<number> {
+    let n = 0;
+    for (const a of await this.#actions.approvedFor(this.#serverId)) if (await this.#runApproved(a.id)) n++;
+    return n;
+  }
+
+  /** Actions left 'executing' by a crash are failed, never re-run: nothing is done twice. */
+  async recoverInterrupted(): Promise<number> {
+    const cfg = this.#config.actions;
+    const budget = cfg.timeoutSeconds * 1000 + cfg.killProcess.graceMs + 60_000;
+    let n = 0;
+    for (const a of await this.#actions.staleExecuting(this.#serverId, this.#now() - budget)) {
+      if (this.#running.has(a.id)) continue;
+      const ok = await this.#write(async (tx, emit) => {
+        const fields = { status: 'failed' as const, finished_at: this.#now(), success: false, output: 'interrupted: the agent stopped while the action ran' };
+        if (!(await this.#actions.transition(tx, a.id, ['executing'], fields))) return false;
+        const failed = { ...a, ...fields };
+        await this.#comment(tx, a.issue_id, resultComment(failed, 'interrupted: the agent stopped while it ran; not retried', false, fields.output));
+        const issue = await this.#issues.getIn(tx, a.issue_id);
+        if (issue) emit({ kind: 'executed', action: failed, issue, message: `❌ ${a.action_type}: interrupted` });
+        return true;
+      });
+      if (ok) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Settles verifications whose window has passed: verified when the issue resolved after the action (a resolution
+   * the hook did not see, e.g. set by the CLI), else not verified, with a comment and a notification to a human.
+   */
+  async verifyDue(): Promise<number> {
+    let n = 0;
+    const window = this.#config.actions.verifyWindowMinutes;
+    for (const a of await this.#actions.dueVerifications(this.#now(), this.#serverId)) {
+      const settled = await this.#write(async (tx, emit) => {
+        const issue = await this.#issues.getIn(tx, a.issue_id);
+        const now = this.#now();
+        const after = a.finished_at ?? a.executed_at ?? a.created_at;
+        if (issue && !isActive(issue) && issue.resolved_at !== null && issue.resolved_at >= (a.executed_at ?? after)) {
+          if (!(await this.#actions.settleVerification(tx, a.id, 'verified', now))) return false;
+          const minutes = Math.max(0, Math.round((issue.resolved_at - after) / 60_000));
+          await this.#comment(tx, a.issue_id, verifiedComment(a, minutes));
+          emit({ kind: 'verified', action: { ...a, verification: 'verified', verified_at: now }, issue, message: `Verified: alert cleared ${minutes} min after ${a.action_type}` });
+          return true;
+        }
+        if (!(await this.#actions.settleVerification(tx, a.id, 'not_verified', now))) return false;
+        if (!issue) return true;
+        const failedAction = { ...a, verification: 'not_verified' as const, verified_at: now };
+        await this.#comment(tx, a.issue_id, notVerifiedComment(a, window));
+        emit({ kind: 'not_verified', action: failedAction, issue, message: `Not verified: alert still firing ${window} min after ${a.action_type}` });
+        const message = `${issue.title} on ${issue.server_id} is still firing ${window} min after ${a.action_type}${describeParams(a.params)}: please take a look (issue ${issue.id})`;
+        const note = await this.#insertNotification(tx, issue, message, now);
+        emit({ kind: 'notify', action: note, issue, message });
+        return true;
+      });
+      if (settled) n++;
+    }
+    return n;
+  }
+
+  /** One pass of every durable scan; the daemon's timer calls this. */
+  async scan(): Promise<void> {
+    await this.expireDue();
+    await this.verifyDue();
+    await this.recoverInterrupted();
+    if (this.#executeApproved) await this.runApproved();
+  }
+
+  // ---- verification on resolution (inside the tracker's transaction) --------------------------------------
+
+  async #onIssueChanges(tx: SqlExecutor, changes: IssueChange[]): Promise<void> {
+    const events: ActionEvent[] = [];
+    for (const change of changes) {
+      const issue = change.issue;
+      if (isActive(issue)) continue;
+      const now = this.#now();
+      for (const a of await this.#actions.pendingVerifications(tx, issue.id)) {
+        if (!(await this.#actions.settleVerification(tx, a.id, 'verified', now))) continue;
+        const after = a.finished_at ?? a.executed_at ?? a.created_at;
+        const minutes = Math.max(0, Math.round(((issue.resolved_at ?? now) - after) / 60_000));
+        await this.#comment(tx, issue.id, verifiedComment(a, minutes));
+        events.push({ kind: 'verified', action: { ...a, verification: 'verified', verified_at: now }, issue, message: `Verified: alert cleared ${minutes} min after ${a.action_type}` });
+      }
+    }
+    if (events.length === 0) return;
+    for (const hook of this.#hooks) await hook(tx, events);
+    for (const e of events) this.#afterIssueCommit.set(e.issue.id, [...(this.#afterIssueCommit.get(e.issue.id) ?? []), e]);
+  }
+
+  #flushIssueEvents(changes: IssueChange[]): void {
+    for (const change of changes) {
+      const events = this.#afterIssueCommit.get(change.issue.id);
+      if (!events) continue;
+      this.#afterIssueCommit.delete(change.issue.id);
+      this.#emit(events);
+    }
+  }
+}

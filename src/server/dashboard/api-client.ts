@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../../errors.js';
+
+/**
+ * The dashboard reads and writes through the same JSON API users script against, in process (Fastify inject: no
+ * socket). So a page shows exactly what `GET /api/v1/...` returns, and the dashboard depends on the HTTP contract of
+ * issues and actions rather than on the internals behind them.
+ */
+const IssueShape = z.looseObject({
+  id: z.string(),
+  server_id: z.string(),
+  alert_fingerprint: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  severity: z.string(),
+  status: z.string(),
+  source: z.string(),
+  first_seen_at: z.number(),
+  last_seen_at: z.number(),
+  resolved_at: z.number().nullable(),
+  alert_count: z.number(),
+  metadata: z.record(z.string(), z.unknown()).nullable().transform((m) => m ?? {}),
+});
+export type IssueView = z.infer<typeof IssueShape>;
+
+const CommentShape = z.looseObject({
+  id: z.number(),
+  author_type: z.string(),
+  author_name: z.string().nullable(),
+  comment_type: z.string(),
+  content: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  created_at: z.number(),
+});
+export type CommentView = z.infer<typeof CommentShape>;
+
+export const IssueList = z.looseObject({
+  issues: z.array(IssueShape),
+  counts: z.record(z.string(), z.number()),
+});
+export type IssueListView = z.infer<typeof IssueList>;
+
+export const IssueDetail = IssueShape.extend({
+  comments: z.array(CommentShape),
+  actions: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+export type IssueDetailView = z.infer<typeof IssueDetail>;
+
+/** GET /api/v1/actions answers `{ actions: [...] }`; a bare array is accepted too. */
+export const ActionList = z
+  .union([z.looseObject({ actions: z.array(z.record(z.string(), z.unknown())) }), z.array(z.record(z.string(), z.unknown()))])
+  .transform((v) => (Array.isArray(v) ? v : v.actions));
+
+const ApiErrorBody = z.looseObject({ error: z.string(), message: z.string() });
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'INPUT_INVALID', 401: 'UNAUTHORIZED', 403: 'ACTION_DENIED', 404: 'NOT_FOUND', 409: 'CONFLICT' };
+
+export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; error: string; message: string };
+
+export class InProcessApi {
+  readonly #app: FastifyInstance;
+  readonly #headers: Record<string, string>;
+
+  constructor(app: FastifyInstance, apiToken: string) {
+    this.#app = app;
+    this.#headers = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
+  }
+
+  async call(method: 'GET' | 'POST', url: string, body?: Record<string, unknown>): Promise<ApiResult> {
+    const res = await this.#app.inject({
+      method,
+      url,
+      headers: { ...this.#headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { payload: JSON.stringify(body) } : {}),
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.body) as unknown;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.statusCode < 400) return { ok: true, status: res.statusCode, body: parsed };
+    const err = ApiErrorBody.safeParse(parsed);
+    return err.success
+      ? { ok: false, status: res.statusCode, error: err.data.error, message: err.data.message }
+      : { ok: false, status: res.statusCode, error: 'INTERNAL', message: `the API answered HTTP ${res.statusCode}` };
+  }
+
+  /** GET and parse; an API error becomes an AppError with the API's own message (a 404 stays a 404). */
+  async get<T>(url: string, schema: z.ZodType<T>): Promise<T> {
+    const r = await this.call('GET', url);
+    if (!r.ok) {
+      const code = CODE_BY_STATUS[r.status];
+      if (code) throw new AppError(code, r.message);
+      throw new Error(`GET ${url} failed: ${r.message}`);
+    }
+    const parsed = schema.safeParse(r.body);
+    if (!parsed.success) throw new Error(`GET ${url} answered an unexpected shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    return parsed.data;
+  }
+
+  /** Whether a route exists (e.g. the actions API, which only the remediation stage registers). */
+  hasRoute(method: 'GET' | 'POST', url: string): boolean {
+    return this.#app.hasRoute({ method, url });
+  }
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import type { Remediation } from '../../pipeline/remediation.js';
+import { ACTION_STATUSES, type ActionStatus } from '../../store/action-repository.js';
+
+const ListQuery = z.strictObject({
+  status: z.string().max(300).optional(),
+  issue_id: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  token: z.string().optional(),
+});
+
+const ApproveBody = z.strictObject({
+  by: z.string().trim().min(1).max(100).optional(),
+  /** The params_hash the approver saw; when given, the approval only applies to exactly those parameters. */
+  params_hash: z.string().regex(/^[0-9a-f]{16}$/, 'must be the 16 hex characters of the action\'s params_hash').optional(),
+});
+
+const RejectBody = z.strictObject({
+  by: z.string().trim().min(1).max(100).optional(),
+  reason: z.string().trim().min(1).max(1_000).optional(),
+});
+
+export function parseActionStatuses(text: string | undefined): ActionStatus[] | undefined {
+  if (text === undefined || text === '' || text === 'all') return undefined;
+  return text.split(',').map((raw) => {
+    const s = raw.trim() === 'pending' ? 'pending_approval' : raw.trim();
+    if (!(ACTION_STATUSES as readonly string[]).includes(s)) {
+      throw new AppError('INPUT_INVALID', `unknown action status "${raw.trim()}"; use a comma list of ${ACTION_STATUSES.join(', ')} (or pending, all)`);
+    }
+    return s as ActionStatus;
+  });
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new AppError('INPUT_INVALID', `${what}${i.path.length ? ` field ${i.path.join('.')}` : ''}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/** GET /api/v1/actions[?status=], POST /api/v1/actions/:id/approve|reject. Register via buildApp's plugins. */
+export function actionRoutes(remediation: Remediation): (app: FastifyInstance) => void {
+  return (app) => {
+    app.get('/api/v1/actions', async (request) => {
+      const q = parse(ListQuery, request.query, 'query');
+      const statuses = parseActionStatuses(q.status);
+      const actions = await remediation.repository.list({
+        ...(statuses ? { statuses } : {}),
+        ...(q.issue_id ? { issueId: q.issue_id } : {}),
+        limit: q.limit ?? 100,
+      });
+      return { actions };
+    });
+
+    app.get<{ Params: { id: string } }>('/api/v1/actions/:id', async (request) => {
+      const id = await remediation.repository.resolveId(request.params.id);
+      return (await remediation.repository.get(id))!;
+    });
+
+    app.post<{ Params: { id: string } }>('/api/v1/actions/:id/approve', async (request) => {
+      const body = parse(ApproveBody, request.body, 'approval');
+      return remediation.approve(request.params.id, body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
+    });
+
+    app.post<{ Params: { id: string } }>('/api/v1/actions/:id/reject', async (request) => {
+      const body = parse(RejectBody, request.body, 'rejection');
+      return remediation.reject(request.params.id, body.by ?? 'api', body.reason);
+    });
+  };
+}

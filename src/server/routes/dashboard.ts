@@ -1,0 +1,275 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import { PACKAGE_ROOT } from '../../paths.js';
+import type { IssueRepository } from '../../store/issue-repository.js';
+import { toActionView } from '../dashboard/action-view.js';
+import { ActionList, InProcessApi, IssueDetail, IssueList } from '../dashboard/api-client.js';
+import { approvalsPage } from '../dashboard/approvals-page.js';
+import type { SafeHtml } from '../dashboard/html.js';
+import { issuePage, issueRegion } from '../dashboard/issue-page.js';
+import { apiQuery, issuesPage, issuesRegion, type IssueFilters } from '../dashboard/issues-page.js';
+import { errorPage, loginPage } from '../dashboard/login-page.js';
+import { DashboardAuth } from '../dashboard/session.js';
+import { statsPage } from '../dashboard/stats-page.js';
+
+export interface DashboardDeps {
+  /** server.apiToken: '' = open dashboard (the daemon only allows that on loopback). */
+  apiToken: string;
+  issues: IssueRepository;
+  /** Per-action-type counts since a time; undefined when the remediation stage is not running. */
+  actionStats?: (sinceMs: number) => Promise<{ action_type: string; executed: number; succeeded: number; verified: number }[] | undefined>;
+  now?: () => number;
+}
+
+const ASSET_DIR = join(PACKAGE_ROOT, 'src/server/dashboard/assets');
+const ASSETS: Record<string, string> = { 'dashboard.js': 'text/javascript; charset=utf-8', 'dashboard.css': 'text/css; charset=utf-8' };
+
+/** Nothing but this server's own script and stylesheet may run or load; no framing; no sniffing. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join('; ');
+
+function secure(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'same-origin') // no-referrer would make Chrome send `Origin: null` on our own form posts
+    .header('cache-control', 'no-store');
+}
+
+function sendHtml(reply: FastifyReply, body: SafeHtml, status = 200): FastifyReply {
+  return secure(reply).code(status).type('text/html; charset=utf-8').send(body.toString());
+}
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
+
+const FiltersQuery = z.object({
+  status: z.string().max(100).optional(),
+  severity: z.enum(['', 'warning', 'critical']).optional(),
+  server: z.string().max(200).optional(),
+  q: z.string().max(200).optional(),
+});
+
+const NoteForm = z.object({ csrf: z.string(), author: z.string().trim().min(1).max(100), content: z.string().trim().min(1).max(10_000) });
+const StatusForm = z.object({
+  csrf: z.string(),
+  author: z.string().trim().min(1).max(100),
+  status: z.enum(['open', 'investigating', 'resolved', 'closed']),
+  reason: z.string().trim().max(1_000).optional(),
+});
+const DecideForm = z.object({
+  csrf: z.string(),
+  by: z.string().trim().min(1).max(100),
+  reason: z.string().trim().max(1_000).optional(),
+  decision: z.enum(['approve', 'reject']),
+  params_hash: z.string().max(64).optional(),
+});
+const LoginForm = z.object({ token: z.string().max(4_096) });
+
+function form<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new AppError('INPUT_INVALID', `form field ${i.path.join('.') || '(body)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function filtersOf(query: unknown): IssueFilters {
+  const q = FiltersQuery.safeParse(query ?? {});
+  if (!q.success) throw new AppError('INPUT_INVALID', `filter ${q.error.issues[0]!.path.join('.')}: ${q.error.issues[0]!.message}`);
+  const f: IssueFilters = {};
+  if (q.data.status) f.status = q.data.status;
+  if (q.data.severity) f.severity = q.data.severity;
+  if (q.data.server) f.server = q.data.server.trim();
+  if (q.data.q) f.q = q.data.q.trim();
+  return f;
+}
+
+const STATUS_OF: Record<string, number> = { INPUT_INVALID: 400, NOT_FOUND: 404, AMBIGUOUS_ID: 409, CONFLICT: 409, ACTION_DENIED: 403, UNAUTHORIZED: 401 };
+
+/**
+ * The web dashboard: server-rendered pages over the in-process JSON API, one script and one stylesheet, a strict
+ * CSP. Forms post to the dashboard's own routes (CSRF token checked here), which call the API and redirect back.
+ */
+export function dashboardPlugin(deps: DashboardDeps): (app: FastifyInstance) => void {
+  const auth = new DashboardAuth(deps.apiToken);
+  const now = deps.now ?? Date.now;
+  const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(ASSET_DIR, name), 'utf8')]));
+
+  return (app) => {
+    const api = new InProcessApi(app, deps.apiToken);
+    const logoutCsrf = (request: FastifyRequest) => (auth.required ? auth.csrfFor(request.headers.cookie) : '');
+
+    /** Host, session and CSRF checks shared by every dashboard route; answers and returns true when refused. */
+    const refuse = (request: FastifyRequest, reply: FastifyReply, kind: 'page' | 'partial' | 'post'): boolean => {
+      // Without a token the dashboard is open to loopback only; a foreign Host header means DNS rebinding.
+      if (!auth.required && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+        secure(reply).code(403).type('text/plain').send('the open dashboard answers only to 127.0.0.1, localhost or [::1]');
+        return true;
+      }
+      if (!auth.allows(request.headers.cookie)) {
+        if (kind === 'page') secure(reply).redirect('/login', 303);
+        else secure(reply).code(401).type('text/plain').send('log in first');
+        return true;
+      }
+      if (kind === 'post') {
+        const origin = request.headers.origin;
+        const host = request.headers.host ?? '';
+        const body = request.body as Record<string, unknown> | undefined;
+        if ((origin && origin !== `http://${host}` && origin !== `https://${host}`) || !auth.csrfValid(request.headers.cookie, body?.csrf)) {
+          secure(reply).code(403).type('text/plain').send('CSRF check failed: reload the page and try again');
+          return true;
+        }
+      }
+      return false;
+    };
+
+    /** Renders an AppError as a page with the right status; anything else is a bug for the app's error handler. */
+    const guarded =
+      (kind: 'page' | 'partial' | 'post', handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        if (refuse(request, reply, kind)) return reply;
+        try {
+          return await handler(request, reply);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          return sendHtml(reply, errorPage(STATUS_OF[err.code] ?? 500, err.message, logoutCsrf(request)), STATUS_OF[err.code] ?? 500);
+        }
+      };
+
+    app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
+      const body = assets.get(request.params.name);
+      if (body === undefined) throw new AppError('NOT_FOUND', `no asset ${request.params.name}`);
+      return secure(reply).header('cache-control', 'no-cache').type(ASSETS[request.params.name]!).send(body);
+    });
+
+    app.get('/login', async (_request, reply) => (auth.required ? sendHtml(reply, loginPage()) : secure(reply).redirect('/', 303)));
+    app.post('/login', async (request, reply) => {
+      if (!auth.required) return secure(reply).redirect('/', 303);
+      const { token } = form(LoginForm, request.body);
+      if (!auth.tokenMatches(token)) {
+        await new Promise((r) => setTimeout(r, 250)); // slows guessing; the token is the only secret
+        return sendHtml(reply, loginPage('That is not the API token of this agent.'), 401);
+      }
+      return secure(reply).header('set-cookie', auth.sessionCookie(auth.issueSession())).redirect('/', 303);
+    });
+    app.post(
+      '/logout',
+      guarded('post', async (_request, reply) => secure(reply).header('set-cookie', auth.clearedCookie()).redirect('/login', 303)),
+    );
+
+    const loadList = async (filters: IssueFilters) => api.get(`/api/v1/issues${apiQuery(filters)}`, IssueList);
+    app.get(
+      '/',
+      guarded('page', async (request, reply) => {
+        const filters = filtersOf(request.query);
+        return sendHtml(reply, issuesPage(await loadList(filters), filters, now(), logoutCsrf(request)));
+      }),
+    );
+    app.get(
+      '/partials/issues',
+      guarded('partial', async (request, reply) => {
+        const filters = filtersOf(request.query);
+        return sendHtml(reply, issuesRegion(await loadList(filters), filters, now()));
+      }),
+    );
+
+    const hasActionsApi = () => api.hasRoute('GET', '/api/v1/actions');
+    const loadIssue = async (id: string) => {
+      const detail = await api.get(`/api/v1/issues/${encodeURIComponent(id)}`, IssueDetail);
+      // Older wiring leaves `actions` empty in the issue detail; the actions API answers per issue too.
+      if (detail.actions.length === 0 && hasActionsApi()) {
+        detail.actions = await api.get(`/api/v1/actions?issue_id=${encodeURIComponent(detail.id)}&limit=200`, ActionList);
+      }
+      return detail;
+    };
+    const showIssue = async (request: FastifyRequest, reply: FastifyReply, id: string, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
+      sendHtml(reply, issuePage(await loadIssue(id), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+
+    app.get<{ Params: { id: string } }>(
+      '/issues/:id',
+      guarded('page', async (request, reply) => showIssue(request, reply, (request.params as { id: string }).id)),
+    );
+    app.get<{ Params: { id: string } }>(
+      '/partials/issues/:id',
+      guarded('partial', async (request, reply) => sendHtml(reply, issueRegion(await loadIssue((request.params as { id: string }).id), now()))),
+    );
+
+    const issueAction = (suffix: 'notes' | 'status') =>
+      guarded('post', async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const path = `/api/v1/issues/${encodeURIComponent(id)}`;
+        const result =
+          suffix === 'notes'
+            ? await (async () => {
+                const f = form(NoteForm, request.body);
+                return api.call('POST', `${path}/comments`, { content: f.content, author: f.author });
+              })()
+            : await (async () => {
+                const f = form(StatusForm, request.body);
+                return api.call('POST', `${path}/status`, { status: f.status, author: f.author, ...(f.reason ? { reason: f.reason } : {}) });
+              })();
+        if (!result.ok) return showIssue(request, reply, id, { kind: 'error', text: result.message }, result.status);
+        return secure(reply).redirect(`/issues/${encodeURIComponent(id)}`, 303);
+      });
+    app.post('/issues/:id/notes', issueAction('notes'));
+    app.post('/issues/:id/status', issueAction('status'));
+
+    const showApprovals = async (request: FastifyRequest, reply: FastifyReply, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) => {
+      const available = hasActionsApi();
+      const rows = available ? await api.get('/api/v1/actions?status=pending_approval', ActionList) : [];
+      const pending = rows.map(toActionView).filter((a) => a.status === 'pending_approval');
+      return sendHtml(reply, approvalsPage(pending, available, now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+    };
+    app.get(
+      '/approvals',
+      guarded('page', async (request, reply) => {
+        const q = request.query as Record<string, unknown>;
+        const done = q.done === 'approve' ? 'Approved: the action runs now.' : q.done === 'reject' ? 'Rejected.' : undefined;
+        return showApprovals(request, reply, done ? { kind: 'ok', text: done } : undefined);
+      }),
+    );
+    app.post<{ Params: { id: string } }>(
+      '/approvals/:id/decide',
+      guarded('post', async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const f = form(DecideForm, request.body);
+        // An approval names the parameters the approver saw (params_hash), so it cannot apply to changed ones.
+        const body =
+          f.decision === 'approve'
+            ? { by: f.by, ...(f.params_hash ? { params_hash: f.params_hash } : {}) }
+            : { by: f.by, ...(f.reason ? { reason: f.reason } : {}) };
+        const result = await api.call('POST', `/api/v1/actions/${encodeURIComponent(id)}/${f.decision}`, body);
+        if (!result.ok) return showApprovals(request, reply, { kind: 'error', text: result.message }, result.status);
+        return secure(reply).redirect(`/approvals?done=${f.decision}`, 303);
+      }),
+    );
+
+    app.get(
+      '/stats',
+      guarded('page', async (request, reply) => {
+        const days = (request.query as Record<string, unknown>).days === '7' ? 7 : 30;
+        const since = now() - days * 86_400_000;
+        const [noisiest, servers, actions] = await Promise.all([
+          deps.issues.alertFrequency(since, 20),
+          deps.issues.issuesPerServer(since),
+          deps.actionStats ? deps.actionStats(since) : Promise.resolve(undefined),
+        ]);
+        return sendHtml(reply, statsPage({ days, noisiest, servers, actions }, logoutCsrf(request)));
+      }),
+    );
+  };
+}

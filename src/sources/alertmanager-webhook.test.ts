@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { alertmanagerFingerprint, instanceHost } from './alertmanager-webhook.js';
+import { cursorStillValid, transitionToEvent, type NetdataCursor } from './netdata-transition.js';
+
+describe('alertmanagerFingerprint', () => {
+  it.each([
+    [{ job: 'foo', severity: 'warning' }, '9266ef3da838ad95'],
+    [{ job: 'foo', severity: 'critical' }, '3b15fd163d36582e'],
+  ])('matches the upstream test vector for %o', (labels, expected) => {
+    expect(alertmanagerFingerprint(labels)).toBe(expected);
+  });
+});
+
+describe('instanceHost', () => {
+  it.each([
+    ['web-1:9100', 'web-1'],
+    ['[::1]:9100', '::1'],
+    ['web-1', 'web-1'],
+    ['fe80::1', 'fe80::1'],
+  ])('%s -> %s', (instance, host) => {
+    expect(instanceHost(instance)).toBe(host);
+  });
+});
+
+describe('netdata transitions', () => {
+  const entry = { unique_id: 10, alarm_id: 3, name: 'a', chart: 'c.x', context: '', status: 'REMOVED', when: 100 };
+  it.each(['REMOVED', 'UNDEFINED', 'UNINITIALIZED'])('ignores %s', (status) => {
+    expect(transitionToEvent({ ...entry, status }, 's', 1)).toBeUndefined();
+  });
+  it('maps CLEAR with the chart standing in for an empty context', () => {
+    expect(transitionToEvent({ ...entry, status: 'CLEAR' }, 's', 2)).toMatchObject({ status: 'CLEAR', context: 'c.x', event_key: 's:2:10', occurred_at: 100_000 });
+  });
+  it('detects a log that no longer holds the cursor entry', () => {
+    const cursor: NetdataCursor = { v: 1, generation: 1, id: 10, alarm_id: 3, when: 100 };
+    expect(cursorStillValid(cursor, [{ ...entry }])).toBe(true);
+    expect(cursorStillValid(cursor, [{ ...entry, alarm_id: 4 }])).toBe(false);
+    expect(cursorStillValid(cursor, [])).toBe(false);
+  });
+});

@@ -1,0 +1,192 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { pino } from 'pino';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { validateProposal } from '../../src/actions/catalog.js';
+import { defaultConfig } from '../../src/config/load.js';
+import { setupNotifications } from '../../src/pipeline/notifications.js';
+import { Remediation } from '../../src/pipeline/remediation.js';
+import { buildApp } from '../../src/server/app.js';
+import { Metrics } from '../../src/server/metrics.js';
+import { discordInteractionsPlugin } from '../../src/server/routes/discord.js';
+import { NotificationRepository } from '../../src/store/notification-repository.js';
+import { startFakeDiscord } from '../helpers/fake-discord.js';
+import { openTempStore } from '../helpers/temp-store.js';
+
+const ALICE = '1000000000000000042'; // an approver by id
+const BOB = '1000000000000000043'; // an approver by role
+const MALLORY = '1000000000000000066'; // not an approver
+const OPS_ROLE = '1110000000000000007';
+
+function keyPair() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  return { privateKey, publicKeyHex: Buffer.from(jwk.x!, 'base64url').toString('hex') };
+}
+
+async function setup() {
+  const keys = keyPair();
+  const discord = await startFakeDiscord();
+  const store = await openTempStore();
+  let clock = Date.now();
+  const now = () => clock;
+  const config = defaultConfig({
+    opsagent: { serverId: 'test-server' },
+    server: { publicUrl: 'http://ops.example.test' },
+    actions: { approvalTimeoutMinutes: 5 },
+    discord: {
+      webhookUrl: discord.webhookUrl,
+      bot: {
+        token: discord.botToken,
+        applicationPublicKey: keys.publicKeyHex,
+        channelId: discord.channelId,
+        approverIds: [ALICE],
+        approverRoleIds: [OPS_ROLE],
+        apiBaseUrl: discord.apiBaseUrl,
+      },
+    },
+  });
+  const logger = pino({ level: 'silent' });
+  const remediation = new Remediation({ ...store, config, logger, executeApproved: false, now });
+  const repo = new NotificationRepository(store.db);
+  const notify = setupNotifications({ config, repo, tracker: store.tracker, remediation, logger, senderOptions: { lingerMs: 20, pollMs: 200 } });
+  notify.sender!.start();
+  onTestFinished(() => notify.sender!.stop());
+  const app = await buildApp({
+    logger,
+    tracker: store.tracker,
+    issues: store.issues,
+    serverId: 'test-server',
+    apiToken: 'a-token-that-guards-every-other-api-route',
+    metrics: new Metrics(),
+    health: async () => ({ ok: true, store: { ok: true, location: 'x' }, sources: {} }),
+    plugins: [
+      discordInteractionsPlugin({
+        applicationPublicKey: keys.publicKeyHex,
+        approverIds: [ALICE],
+        approverRoleIds: [OPS_ROLE],
+        interactions: repo,
+        logger,
+        now,
+        approve: (id, by) => remediation.approve(id, by),
+        reject: (id, by, reason) => remediation.reject(id, by, reason),
+      }),
+    ],
+  });
+  onTestFinished(() => app.close());
+
+  const [r] = await store.tracker.ingest([
+    { server_id: 'web-1', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'CRITICAL', value: 99, units: '%', source: 'opsagent', occurred_at: clock },
+  ]);
+  const issue = (await store.issues.get(r!.issue_id!))!;
+  const check = validateProposal({ type: 'kill_process', params: { pid: 4242, name: 'buggy-app' }, reason: 'runaway CPU' });
+  if (!check.ok) throw new Error(check.reason);
+  const [action] = await remediation.handleProposals(issue, [check.proposal]);
+
+  let seq = 0;
+  const click = async (options: { userId?: string; roles?: string[]; verb?: 'approve' | 'reject'; id?: string; timestamp?: number; forge?: boolean; unsigned?: boolean; body?: object } = {}) => {
+    const body =
+      options.body ??
+      {
+        id: options.id ?? `13000000000000000${String(++seq).padStart(2, '0')}`,
+        application_id: '1200000000000000000',
+        type: 3,
+        version: 1,
+        token: 'interaction-token',
+        channel_id: discord.channelId,
+        member: { user: { id: options.userId ?? ALICE, username: 'alice' }, roles: options.roles ?? [] },
+        data: { custom_id: `${options.verb ?? 'approve'}:${action!.id}`, component_type: 2 },
+        message: { id: '1290000000000000000', channel_id: discord.channelId, components: [] },
+      };
+    const raw = JSON.stringify(body);
+    const ts = String(Math.floor((options.timestamp ?? clock) / 1000));
+    const signer = options.forge ? keyPair().privateKey : keys.privateKey;
+    const signature = sign(null, Buffer.from(ts + raw), signer).toString('hex');
+    return app.inject({
+      method: 'POST',
+      url: '/api/v1/discord/interactions',
+      headers: options.unsigned
+        ? { 'content-type': 'application/json' }
+        : { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': ts },
+      payload: raw,
+    });
+  };
+  return { discord, store, remediation, repo, action: action!, click, advance: (ms: number) => (clock += ms) };
+}
+
+describe('Discord approvals', () => {
+  it('posts the approval with buttons through the bot and approves exactly once from an allowed click', async () => {
+    const t = await setup();
+    expect(t.action.status).toBe('pending_approval');
+    const deadline = Date.now() + 10_000;
+    while (t.discord.messages.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [posted] = t.discord.messages;
+    expect(posted?.via).toBe('bot');
+    expect(posted?.headers.authorization).toBe(`Bot ${t.discord.botToken}`);
+    expect(String(posted?.headers['user-agent'])).toMatch(/^DiscordBot \(/);
+    expect(posted?.body.content).toBe('⚠️ Action requires approval: kill_process');
+    expect(posted?.body.allowed_mentions).toEqual({ parse: [] });
+    expect(JSON.stringify(posted?.body.components)).toContain(`"custom_id":"approve:${t.action.id}"`);
+    expect(JSON.stringify(posted?.body.components)).toContain(`"custom_id":"reject:${t.action.id}"`);
+
+    const ping = await t.click({ body: { id: '1', type: 1, application_id: '1', token: 't', version: 1 } });
+    expect(ping.statusCode).toBe(200);
+    expect(ping.json()).toEqual({ type: 1 });
+
+    const res = await t.click({ userId: ALICE });
+    expect(res.statusCode).toBe(200);
+    const answer = res.json<{ type: number; data: { content: string; components: unknown[]; allowed_mentions: unknown } }>();
+    expect(answer.type).toBe(7);
+    expect(answer.data.content).toContain(`Approved by <@${ALICE}>`);
+    expect(answer.data.components).toEqual([]);
+    expect(answer.data.allowed_mentions).toEqual({ parse: [] });
+    const approved = await t.remediation.repository.get(t.action.id);
+    expect(approved?.status).toBe('approved');
+    expect(approved?.decided_by).toBe('discord:alice');
+
+    const second = await t.click({ userId: BOB, roles: [OPS_ROLE] });
+    expect(second.json<{ type: number; data: { content: string } }>().data.content).toContain('Not approved');
+    expect((await t.remediation.repository.get(t.action.id))?.decided_by).toBe('discord:alice');
+  });
+
+  it('refuses a forged signature, a stale timestamp and a missing signature with 401', async () => {
+    const t = await setup();
+    expect((await t.click({ forge: true })).statusCode).toBe(401);
+    expect((await t.click({ timestamp: Date.now() - 10 * 60_000 })).statusCode).toBe(401);
+    expect((await t.click({ unsigned: true })).statusCode).toBe(401);
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('pending_approval');
+    expect((await t.click()).statusCode).toBe(200); // the control: the same click correctly signed works
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('approved');
+  });
+
+  it('answers a click from someone who is not an approver with an ephemeral refusal', async () => {
+    const t = await setup();
+    const res = await t.click({ userId: MALLORY, roles: ['999'] });
+    expect(res.statusCode).toBe(200);
+    const answer = res.json<{ type: number; data: { flags: number; content: string } }>();
+    expect(answer.type).toBe(4);
+    expect(answer.data.flags).toBe(64);
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('pending_approval');
+  });
+
+  it('lets an approver by role reject, and ignores a replayed interaction', async () => {
+    const t = await setup();
+    const first = await t.click({ userId: BOB, roles: [OPS_ROLE], verb: 'reject', id: '1300000000000000777' });
+    expect(first.json<{ type: number; data: { content: string } }>().data.content).toContain(`Rejected by <@${BOB}>`);
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('rejected');
+    const replay = await t.click({ userId: BOB, roles: [OPS_ROLE], verb: 'approve', id: '1300000000000000777' });
+    const answer = replay.json<{ type: number; data: { flags: number; content: string } }>();
+    expect(answer.type).toBe(4);
+    expect(answer.data.content).toContain('already handled');
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('rejected');
+  });
+
+  it('does not approve an expired action', async () => {
+    const t = await setup();
+    t.advance(6 * 60_000);
+    const res = await t.click({ userId: ALICE });
+    const answer = res.json<{ type: number; data: { content: string } }>();
+    expect(answer.type).toBe(7);
+    expect(answer.data.content).toContain('expired');
+    expect((await t.remediation.repository.get(t.action.id))?.status).toBe('expired');
+  });
+});
