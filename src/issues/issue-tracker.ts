@@ -76,13 +76,22 @@ export class IssueTracker {
     if (events.length === 0 && !options.inTransaction) return Promise.resolve([]);
     return new Promise<IngestResult[]>((resolve, reject) => {
       this.#queue.push({ events, step: options.inTransaction, resolve, reject });
-      if (!this.#flushing) this.#flushing = this.#flush();
+      if (!this.#flushing) this.#flushing = this.#flushSoon();
     });
   }
 
   /** Waits for every queued ingest to be committed (used at shutdown). */
   async drain(): Promise<void> {
     while (this.#flushing) await this.#flushing;
+  }
+
+  /**
+   * better-sqlite3 runs a whole transaction without yielding to I/O, so requests that arrived meanwhile are parsed
+   * only after it. Starting the flush from setImmediate lets everything already received join the next group commit.
+   */
+  async #flushSoon(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.#flush();
   }
 
   /**
@@ -157,14 +166,16 @@ export class IssueTracker {
 
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
     const now = this.#now();
-    if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, now))) {
-      return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
-    }
     const inputs = { name: event.name, context: event.context, chart: event.chart };
     const fingerprint = generateFingerprint(inputs);
     const active = await this.#repo.findActive(tx, event.server_id, fingerprint);
     const lastResolved = active || event.status === 'CLEAR' ? undefined : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
     const step = decideStep(event, active, lastResolved, this.#policy);
+    // Only reads so far: the idempotency key is claimed now, with the issue it goes to, before any write.
+    const issueId = step.kind === 'create' ? newIssueId(now) : step.kind === 'ignore' ? (active?.id ?? null) : step.issue.id;
+    if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
+      return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
+    }
     let change: IssueChange | undefined;
 
     switch (step.kind) {
@@ -172,7 +183,7 @@ export class IssueTracker {
         return { outcome: 'ignored', issue_id: active?.id ?? null, status: active?.status ?? null, alert_count: active?.alert_count ?? null };
       case 'create': {
         const issue: Issue = {
-          id: newIssueId(now),
+          id: issueId!,
           server_id: event.server_id,
           alert_fingerprint: fingerprint,
           title: event.name,
@@ -258,7 +269,6 @@ export class IssueTracker {
       }
     }
     changes.push(change);
-    if (event.event_key !== undefined) await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key, change.issue.id);
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
   }
 

@@ -58,8 +58,13 @@ function presentedToken(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Messages may echo client input (an unknown id); control characters are escaped so an error stays one line. */
+export function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
-  return reply.code(STATUS[code]).send({ error: code, message });
+  return reply.code(STATUS[code]).send({ error: code, message: oneLine(message) });
 }
 
 /** Builds the HTTP app without listening (tests use inject()). Handlers only record; workers do the rest. */
@@ -78,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
       // Fastify's own rejections: unparsable JSON, body too large, wrong content type.
       const code = e.statusCode === 413 ? 'BODY_TOO_LARGE' : e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INPUT_INVALID';
-      return reply.code(e.statusCode).send({ error: code, message: e.message ?? 'bad request' });
+      return reply.code(e.statusCode).send({ error: code, message: oneLine(e.message ?? 'bad request') });
     }
     request.log.error({ err, url: request.url }, 'request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the agent log' });

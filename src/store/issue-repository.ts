@@ -80,14 +80,10 @@ export class IssueRepository {
 
   // ---- inside a write transaction -------------------------------------------------------------
 
-  /** Claims an idempotency key; false when the event was applied before. */
-  async claimIngestKey(tx: SqlExecutor, source: string, eventKey: string, now: number): Promise<boolean> {
-    const r = await tx.run('INSERT OR IGNORE INTO ingest_keys (source, event_key, created_at) VALUES (?, ?, ?)', [source, eventKey, now]);
+  /** Claims an idempotency key for the issue the event goes to; false when the event was applied before. */
+  async claimIngestKey(tx: SqlExecutor, source: string, eventKey: string, issueId: string | null, now: number): Promise<boolean> {
+    const r = await tx.run('INSERT OR IGNORE INTO ingest_keys (source, event_key, issue_id, created_at) VALUES (?, ?, ?, ?)', [source, eventKey, issueId, now]);
     return r.changes === 1;
-  }
-
-  async setIngestKeyIssue(tx: SqlExecutor, source: string, eventKey: string, issueId: string): Promise<void> {
-    await tx.run('UPDATE ingest_keys SET issue_id = ? WHERE source = ? AND event_key = ?', [issueId, source, eventKey]);
   }
 
   async findActive(tx: SqlExecutor, serverId: string, fingerprint: string): Promise<Issue | undefined> {
