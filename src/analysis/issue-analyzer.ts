@@ -1,6 +1,6 @@
 import type { Issue } from '../issues/types.js';
 import { Gatherers, type GatherSettings } from './gatherers/gather-context.js';
-import { runLlmAgent, type LlmSettings } from './llm-agent.js';
+import type { LlmSettings } from './llm-agent.js';
 import { analyseLocally } from './local-analyzer.js';
 import { checkProposals, type ProposalPolicy } from './proposal-checks.js';
 import type { AnalysisContext, AnalysisResult, AnalysisUsage, DraftAnalysis } from './types.js';
@@ -48,6 +48,8 @@ export class IssueAnalyzer {
       if (skip) {
         fallbackReason = skip;
       } else {
+        // Loaded on first use: the OpenAI SDK is only needed with an API key, and costs start-up time and memory.
+        const { runLlmAgent } = await import('./llm-agent.js');
         const outcome = await runLlmAgent(ctx, this.#gatherers, llm);
         tokens = outcome.usage;
         if (outcome.ok) draft = outcome.draft;

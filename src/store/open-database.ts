@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { AppError, errorMessage } from '../errors.js';
 import type { Database } from './database.js';
-import { LibsqlDatabase } from './libsql-database.js';
 import { migrate } from './migrate.js';
 import { SqliteDatabase } from './sqlite-database.js';
 
@@ -28,7 +27,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     db =
       local && options.driver !== 'libsql'
         ? new SqliteDatabase(filePath(url))
-        : await LibsqlDatabase.open(url, options.authToken || undefined);
+        : await (await import('./libsql-database.js')).LibsqlDatabase.open(url, options.authToken || undefined); // loaded only for libSQL
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('STORE_FAILED', `cannot open database ${url}: ${errorMessage(err)}`, { cause: err });
