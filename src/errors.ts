@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'AMBIGUOUS_ID'
   | 'CONFLICT'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'ACTION_DENIED'
   | 'ANALYSIS_UNUSABLE'
   | 'UPSTREAM_FAILED'

@@ -11,6 +11,7 @@ import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 import { registerIssueRoutes } from './routes/issues.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Metrics } from './metrics.js';
+import { isLoopbackHost, isLoopbackOrigin } from './loopback.js';
 
 const STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   AMBIGUOUS_ID: 409,
   CONFLICT: 409,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   ACTION_DENIED: 403,
   ANALYSIS_UNUSABLE: 502,
   UPSTREAM_FAILED: 502,
@@ -48,10 +50,10 @@ export function tokenMatches(given: string, expected: string): boolean {
 }
 
 /** Bearer token from the header, or `?token=` on webhooks (Netdata and Alertmanager senders are simple). */
-function presentedToken(request: FastifyRequest): string | undefined {
+function presentedToken(request: FastifyRequest, route: string): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
-  if (request.url.startsWith('/api/v1/webhooks/')) {
+  if (route.startsWith('/api/v1/webhooks/')) {
     const q = request.query as Record<string, unknown> | undefined;
     if (typeof q?.token === 'string') return q.token;
   }
@@ -61,6 +63,23 @@ function presentedToken(request: FastifyRequest): string | undefined {
 /** Messages may echo client input (an unknown id); control characters are escaped so an error stays one line. */
 export function oneLine(message: string): string {
   return message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const STORE_FAILURES: Record<string, string> = {
+  SQLITE_FULL: 'the database or its disk is full',
+  SQLITE_IOERR: 'the database could not write to disk (I/O error)',
+  SQLITE_BUSY: 'the database stayed locked by another writer',
+  SQLITE_LOCKED: 'the database stayed locked by another writer',
+  SQLITE_READONLY: 'the database is read-only',
+  SQLITE_CANTOPEN: 'the database file cannot be opened',
+  SQLITE_NOMEM: 'the database ran out of memory',
+};
+
+/** An operator-readable sentence for SQLite's (better-sqlite3 and libSQL alike) resource failures; else undefined. */
+export function storeFailure(code: string | undefined): string | undefined {
+  const base = code?.replace(/^(SQLITE_[A-Z]+).*$/, '$1');
+  const what = base ? STORE_FAILURES[base] : undefined;
+  return what ? `${what} (${code}): nothing was stored; retry when it is fixed` : undefined;
 }
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
@@ -85,22 +104,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const code = e.statusCode === 413 ? 'BODY_TOO_LARGE' : e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INPUT_INVALID';
       return reply.code(e.statusCode).send({ error: code, message: oneLine(e.message ?? 'bad request') });
     }
-    request.log.error({ err, url: request.url }, 'request failed');
+    const store = storeFailure(e.code);
+    if (store) {
+      // The database refused the write (disk full, I/O error, locked too long): nothing was stored, retry later.
+      request.log.error({ err: e.message, code: e.code, url: request.url.split('?')[0] }, 'store write failed');
+      return sendError(reply, 'STORE_FAILED', store);
+    }
+    request.log.error({ err, url: request.url.split('?')[0] }, 'request failed'); // no ?token= in logs
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the agent log' });
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
-  if (deps.apiToken) {
-    const token = deps.apiToken;
-    app.addHook('onRequest', async (request, reply) => {
-      if (!request.url.startsWith('/api/v1/')) return;
-      if (request.url.startsWith('/api/v1/discord/interactions')) return; // signed by Discord instead
-      const given = presentedToken(request);
-      if (given === undefined || !tokenMatches(given, token)) {
+  // Decided on the route Fastify matched, never on the raw URL: the router decodes the path (/%61pi/v1/… is /api/v1/…).
+  app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url ?? '';
+    if (!route.startsWith('/api/v1/') || route === '/api/v1/discord/interactions') return; // Discord signs its calls
+    const formBody = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    if (formBody && route !== '/api/v1/webhooks/netdata') {
+      // Only Netdata's sender posts forms; elsewhere a form is what a cross-site page would send.
+      return reply.code(415).send({ error: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON (Content-Type: application/json)' });
+    }
+    if (deps.apiToken) {
+      const given = presentedToken(request, route);
+      if (given === undefined || !tokenMatches(given, deps.apiToken)) {
         return sendError(reply, 'UNAUTHORIZED', 'missing or wrong API token (Authorization: Bearer <server.apiToken>)');
       }
-    });
-  }
+      return;
+    }
+    // Without a token the API is open to this machine only: not to a web page the operator happens to visit.
+    const origin = request.headers.origin;
+    if (!isLoopbackHost(request.headers.host) || (origin !== undefined && !isLoopbackOrigin(origin))) {
+      return sendError(reply, 'FORBIDDEN', 'without server.apiToken the API answers only to 127.0.0.1, localhost or [::1] (set OPSAGENT_API_TOKEN to use it from elsewhere)');
+    }
+  });
 
   registerHealthRoutes(app, { health: deps.health, metrics: deps.metrics });
   registerAlertRoutes(app, deps);

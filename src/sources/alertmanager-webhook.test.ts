@@ -25,10 +25,10 @@ describe('instanceHost', () => {
 describe('netdata transitions', () => {
   const entry = { unique_id: 10, alarm_id: 3, name: 'a', chart: 'c.x', context: '', status: 'REMOVED', when: 100 };
   it.each(['REMOVED', 'UNDEFINED', 'UNINITIALIZED'])('ignores %s', (status) => {
-    expect(transitionToEvent({ ...entry, status }, 's', 1)).toBeUndefined();
+    expect(transitionToEvent({ ...entry, status }, 's')).toBeUndefined();
   });
   it('maps CLEAR with the chart standing in for an empty context', () => {
-    expect(transitionToEvent({ ...entry, status: 'CLEAR' }, 's', 2)).toMatchObject({ status: 'CLEAR', context: 'c.x', event_key: 's:2:10', occurred_at: 100_000 });
+    expect(transitionToEvent({ ...entry, status: 'CLEAR' }, 's')).toMatchObject({ status: 'CLEAR', context: 'c.x', event_key: 's:3:10', occurred_at: 100_000 });
   });
   it('detects a log that no longer holds the cursor entry', () => {
     const cursor: NetdataCursor = { v: 1, generation: 1, id: 10, alarm_id: 3, when: 100 };

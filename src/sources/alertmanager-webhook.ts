@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../issues/types.js';
 
 /**
@@ -80,6 +81,11 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
     if (startsAt === undefined) {
       throw new AppError('INPUT_INVALID', `Alertmanager payload: field alerts.${i}.startsAt: not an RFC 3339 time`);
     }
+    const endsAt = alert.status === 'resolved' ? parseTime(alert.endsAt) : undefined;
+    for (const [field, ms] of [['startsAt', startsAt], ['endsAt', endsAt]] as const) {
+      const bad = ms === undefined ? undefined : implausibleTime(ms, defaults.now);
+      if (bad) throw new AppError('INPUT_INVALID', `Alertmanager payload: field alerts.${i}.${field}: ${bad}`);
+    }
     const severity = (labels.severity ?? '').toLowerCase();
     const status = alert.status === 'resolved' ? 'CLEAR' : severity === 'critical' || severity === 'page' ? 'CRITICAL' : 'WARNING';
     const fingerprint = alert.fingerprint || alertmanagerFingerprint(labels);
@@ -93,7 +99,7 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
       source: 'alertmanager',
       source_alert_id: fingerprint,
       event_key: `${fingerprint}:${alert.startsAt}:${alert.status}`,
-      occurred_at: alert.status === 'resolved' ? (parseTime(alert.endsAt) ?? defaults.now) : startsAt,
+      occurred_at: alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt,
     };
     const info = alert.annotations?.summary ?? alert.annotations?.description;
     if (info) event.info = info.slice(0, 4_000);

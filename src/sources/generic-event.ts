@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { AlertEvent } from '../issues/types.js';
+import { implausibleTime } from './event-time.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -55,6 +56,8 @@ export function parseGenericEvents(body: unknown, defaults: { serverId: string; 
       throw new AppError('INPUT_INVALID', `${describePath(index, ['event_id'])}: differs from event_key; send one of them`);
     }
     const occurred = typeof e.occurred_at === 'string' ? Date.parse(e.occurred_at) : (e.occurred_at ?? defaults.now);
+    const badTime = implausibleTime(occurred, defaults.now);
+    if (badTime) throw new AppError('INPUT_INVALID', `${describePath(index, ['occurred_at'])}: ${badTime}`);
     const event: AlertEvent = {
       server_id: e.server_id ?? defaults.serverId,
       name: e.name,

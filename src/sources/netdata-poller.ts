@@ -195,7 +195,7 @@ export class NetdataPoller {
     }
     const fresh = entries.filter((e) => e.unique_id > cursor.id);
     if (fresh.length === 0) return;
-    const events = fresh.flatMap((e) => transitionToEvent(e, this.#serverId, cursor.generation) ?? []);
+    const events = fresh.flatMap((e) => transitionToEvent(e, this.#serverId) ?? []);
     const last = fresh.at(-1)!;
     await this.#commit(events, cursorAt(cursor.generation, last, last.unique_id));
   }
@@ -216,7 +216,7 @@ export class NetdataPoller {
           this.#log.debug({ chart: alarm.chart, err: errorMessage(err) }, 'no context for chart; using the chart id');
         }
       }
-      const event = raisedAlarmToEvent(alarm, entry, context, this.#serverId, generation, this.#now());
+      const event = raisedAlarmToEvent(alarm, entry, context, this.#serverId, this.#now());
       if (event) events.push(event);
     }
     events.sort((a, b) => a.occurred_at - b.occurred_at);

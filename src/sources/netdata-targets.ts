@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 
 export interface NetdataTarget {
@@ -7,8 +8,10 @@ export interface NetdataTarget {
 }
 
 /**
- * The Netdata agents to poll: `netdata.url` (the seed's key; '' turns it off; its server id is
- * `opsagent.serverId` when set, else the Netdata uid) and every `netdata.servers[]` entry, each URL once.
+ * The Netdata agents to poll: `netdata.url` (the seed's key; '' turns it off) and every `netdata.servers[]` entry,
+ * each URL once. `netdata.url` is this machine's Netdata: its issues carry the agent's own id (`opsagent.serverId`,
+ * else the hostname, as the push path and the analysis use), so the agent investigates and acts on them. A
+ * `netdata.servers[]` entry without an id is named by its Netdata uid from /api/v1/info.
  */
 export function netdataTargets(config: Config): NetdataTarget[] {
   const targets: NetdataTarget[] = [];
@@ -19,7 +22,7 @@ export function netdataTargets(config: Config): NetdataTarget[] {
     seen.add(key);
     targets.push({ url: key, serverId });
   };
-  add(config.netdata.url.trim(), config.opsagent.serverId);
+  add(config.netdata.url.trim(), config.opsagent.serverId || hostname());
   for (const s of config.netdata.servers) add(s.url, s.id);
   return targets;
 }

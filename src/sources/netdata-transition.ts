@@ -13,14 +13,15 @@ export function alertStatusOf(status: string): AlertStatus | undefined {
 }
 
 /**
- * Event key of one transition. `generation` changes whenever the poller re-bootstraps on a Netdata that lost its
- * state: a fresh Netdata numbers its log from its start time again, so a bare unique_id could repeat an old one.
+ * Event key of one transition, the same for the poller and the push webhook (`<server>:<alarm_id>:<unique_id>`), so
+ * a Netdata both polled and pushing counts each transition once. A Netdata restarted on a fresh state seeds both ids
+ * from its start time again, so the pair does not repeat an old one.
  */
-export function transitionKey(serverId: string, generation: number, uniqueId: number): string {
-  return `${serverId}:${generation}:${uniqueId}`;
+export function transitionKey(serverId: string, alarmId: number, uniqueId: number): string {
+  return `${serverId}:${alarmId}:${uniqueId}`;
 }
 
-export function transitionToEvent(entry: NetdataLogEntry, serverId: string, generation: number): AlertEvent | undefined {
+export function transitionToEvent(entry: NetdataLogEntry, serverId: string): AlertEvent | undefined {
   const status = alertStatusOf(entry.status);
   if (!status) return undefined;
   const event: AlertEvent = {
@@ -33,7 +34,7 @@ export function transitionToEvent(entry: NetdataLogEntry, serverId: string, gene
     value: entry.value ?? null,
     source: 'netdata',
     source_alert_id: String(entry.alarm_id),
-    event_key: transitionKey(serverId, generation, entry.unique_id),
+    event_key: transitionKey(serverId, entry.alarm_id, entry.unique_id),
     occurred_at: entry.when * 1000,
   };
   if (entry.units) event.units = entry.units;
@@ -50,7 +51,6 @@ export function raisedAlarmToEvent(
   entry: NetdataLogEntry | undefined,
   context: string,
   serverId: string,
-  generation: number,
   nowMs: number,
 ): AlertEvent | undefined {
   const status = alertStatusOf(alarm.status);
@@ -66,8 +66,8 @@ export function raisedAlarmToEvent(
     source: 'netdata',
     source_alert_id: String(alarm.id),
     event_key: entry
-      ? transitionKey(serverId, generation, entry.unique_id)
-      : `${serverId}:${generation}:alarm-${alarm.id}@${alarm.last_status_change ?? 0}`,
+      ? transitionKey(serverId, entry.alarm_id, entry.unique_id)
+      : `${serverId}:${alarm.id}:raised@${alarm.last_status_change ?? 0}`,
     occurred_at: when !== undefined ? when * 1000 : nowMs,
   };
   if (alarm.units) event.units = alarm.units;

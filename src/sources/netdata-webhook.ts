@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../issues/types.js';
 import { alertStatusOf } from './netdata-transition.js';
 
@@ -62,6 +63,8 @@ export function parseNetdataNotification(
   if (!status) return { kind: 'ignored', reason: `status ${n.status} is not a firing or a clear` };
   const serverId = defaults.serverIdOverride || n.server_id || n.host || defaults.serverId;
   const when = n.when ? Number(n.when) : 0;
+  const badTime = when > 0 ? implausibleTime(when * 1000, defaults.now) : undefined;
+  if (badTime) throw new AppError('INPUT_INVALID', `Netdata notification: field when (epoch seconds): ${badTime}`);
   const event: AlertEvent = {
     server_id: serverId,
     name: n.name,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,10 +88,10 @@ describe('opsagent daemon', () => {
     await nd.raise('opsagent_test.cpu_usage', 'opsagent_test_cpu_usage', 95, 'CRITICAL');
     await until('the netdata event', async () => (await agent.metrics.render()).includes('opsagent_events_ingested_total{source="netdata"} 1'));
     const report = (await (await fetch(`${agent.url}/healthz`)).json()) as { sources: Record<string, { state: string; server_id?: string }> };
-    const uid = ((await (await fetch(`${nd.url}/api/v1/info`)).json()) as { uid: string }).uid;
-    expect(report.sources[`netdata:${nd.url}`]).toMatchObject({ state: 'ok', server_id: uid }); // default server id = Netdata uid
+    // netdata.url is this machine's Netdata: its issues carry the agent's own id (the hostname by default)
+    expect(report.sources[`netdata:${nd.url}`]).toMatchObject({ state: 'ok', server_id: hostname() });
     const [issue] = await agent.store.issues.list();
-    expect(issue).toMatchObject({ server_id: uid, severity: 'critical', title: 'opsagent_test_cpu_usage' });
+    expect(issue).toMatchObject({ server_id: hostname(), severity: 'critical', title: 'opsagent_test_cpu_usage' });
 
     await nd.stop();
     await until('the outage warning', () => lines().some((l) => l.level === 40 && String(l.msg).includes('is unreachable')));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isLoopbackHost } from '../loopback.js';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -53,7 +54,6 @@ function sendHtml(reply: FastifyReply, body: SafeHtml, status = 200): FastifyRep
   return secure(reply).code(status).type('text/html; charset=utf-8').send(body.toString());
 }
 
-const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
 
 const FiltersQuery = z.object({
   status: z.string().max(100).optional(),
@@ -116,7 +116,7 @@ export function dashboardPlugin(deps: DashboardDeps): (app: FastifyInstance) => 
     /** Host, session and CSRF checks shared by every dashboard route; answers and returns true when refused. */
     const refuse = (request: FastifyRequest, reply: FastifyReply, kind: 'page' | 'partial' | 'post'): boolean => {
       // Without a token the dashboard is open to loopback only; a foreign Host header means DNS rebinding.
-      if (!auth.required && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+      if (!auth.required && !isLoopbackHost(request.headers.host)) {
         secure(reply).code(403).type('text/plain').send('the open dashboard answers only to 127.0.0.1, localhost or [::1]');
         return true;
       }
