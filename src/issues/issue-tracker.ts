@@ -136,8 +136,13 @@ export class IssueTracker {
             committed.push(...changes);
           } catch (error) {
             if (!isolated) throw error;
-            await tx.run(`ROLLBACK TO ingest_${i}`);
-            await tx.run(`RELEASE ingest_${i}`);
+            try {
+              await tx.run(`ROLLBACK TO ingest_${i}`);
+              await tx.run(`RELEASE ingest_${i}`);
+            } catch {
+              // SQLite already rolled the whole transaction back (SQLITE_FULL, IOERR): fail the group with the real cause.
+              throw error;
+            }
             outcomes.push({ ok: false, error });
           }
         }
