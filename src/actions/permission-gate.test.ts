@@ -44,3 +44,15 @@ describe('canExecuteAction', () => {
     expect(canExecuteAction({ level, autoRemediate: false }, 'notify_human', ACTION_RISK.notify_human, 1_000)).toEqual({ allowed: true });
   });
 });
+
+describe('re-gating an approved action (what Remediation does before running it)', () => {
+  // Approved actions are re-gated with a count of 0: the hourly limit is then the one denial that cannot appear,
+  // because it is the one a human approval overrides. Every other denial must still show up at count 0.
+  it.each(cases.filter((c) => c.atLimit))('$level / $risk / autoRemediate $auto: the only denial the count adds is the hourly limit', ({ level, risk, auto }) => {
+    const type = TYPE_OF_RISK[risk];
+    const atZero = canExecuteAction({ level, autoRemediate: auto }, type, risk, 0);
+    const atLimit = canExecuteAction({ level, autoRemediate: auto }, type, risk, HOURLY_LIMIT[level]);
+    const onlyTheLimitAdded = atZero.allowed ? DENY(`Hourly action limit reached (${HOURLY_LIMIT[level]} actions/hour)`) : atZero;
+    expect(atLimit).toEqual(onlyTheLimitAdded);
+  });
+});

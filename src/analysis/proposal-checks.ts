@@ -1,6 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { validateProposal, type ValidProposal } from '../actions/catalog.js';
+import { cgroupAllowed, deniedUnits, protectedNames } from '../actions/protected.js';
 import { errorMessage } from '../errors.js';
 import { exclusionReason, parseStat, type ProcessFilter } from './gatherers/processes.js';
 import type { DraftAnalysis, RejectedProposal } from './types.js';
@@ -35,12 +36,19 @@ async function checkProcess(params: Record<string, unknown>, policy: ProposalPol
   const matches = name === stat.comm || name === argv0 || (stat.comm.length === 15 && name.startsWith(stat.comm));
   if (!matches) return `PID ${pid} is '${stat.comm}', not '${name}'`;
   if (typeof params.startTime === 'number' && params.startTime !== stat.startTime) return `PID ${pid} was reused: start time differs`;
+  // Pinned now, so an approval given an hour later can never hit another process that got the same PID.
+  if (params.startTime === undefined && Number.isInteger(stat.startTime)) params.startTime = stat.startTime;
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '';
   const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
   const user = passwd.split('\n').find((l) => l.split(':')[2] === uid)?.split(':')[0] ?? uid;
   const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
-  return exclusionReason({ pid, name: stat.comm, user, cmdline }, cgroup, policy.processFilter);
+  const filter = { ...policy.processFilter, protectedNames: protectedNames(policy.processFilter.protectedNames) };
+  const excluded = exclusionReason({ pid, name: stat.comm, user, cmdline }, cgroup, filter);
+  if (excluded) return excluded;
+  // exclusionReason matches cgroups as substrings; the executor (and so this check) wants whole path segments.
+  if (filter.allowedCgroups.length > 0 && !cgroupAllowed(cgroup, filter.allowedCgroups)) return 'cgroup not in actions.killProcess.allowedCgroups';
+  return undefined;
 }
 
 async function checkPath(path: string, roots: string[]): Promise<string | undefined> {
@@ -61,6 +69,7 @@ function checkService(service: string, policy: ProposalPolicy): string | undefin
   const unit = service.includes('.') ? service : `${service}.service`;
   if (!/\.(service|socket|timer|target)$/.test(unit)) return `${service} is not a service unit name`;
   if (policy.serviceDeny.includes(unit) || policy.serviceDeny.includes(service)) return `${unit} is in actions.restartService.deny`;
+  if (deniedUnits([]).includes(unit)) return `${unit} is always protected`;
   if (policy.serviceAllow.length > 0 && !policy.serviceAllow.includes(unit) && !policy.serviceAllow.includes(service)) return `${unit} is not in actions.restartService.allow`;
   return undefined;
 }

@@ -106,10 +106,10 @@ export const ConfigSchema = z.strictObject({
           graceMs: z.number().int().min(0).default(5_000),
           protectedNames: z
             .array(z.string())
-            .default(['systemd', 'init', 'sshd', 'netdata', 'dockerd', 'containerd', 'postgres', 'mysqld', 'mariadbd', 'sqld', 'opsagent']),
+            .default(['systemd', 'init', 'sshd', 'netdata', 'dockerd', 'containerd', 'postgres', 'mysqld', 'mariadbd', 'sqld', 'opsagent']), // added to the built-in set of src/actions/protected.ts, never replacing it
           allowedNames: z.array(z.string()).default([]), // [] = any name not protected
           allowedUsers: z.array(z.string()).default([]), // [] = any user
-          allowedCgroups: z.array(z.string()).default([]), // substrings of /proc/PID/cgroup; [] = any
+          allowedCgroups: z.array(z.string()).default([]), // "/a.slice/b.service" = that cgroup and below; "b.service" = whole path segment(s); [] = any
           allowedPids: z.array(z.number().int().positive()).default([]), // [] = any; tests pin their own children here
         })
         .prefault({}),
@@ -117,7 +117,7 @@ export const ConfigSchema = z.strictObject({
         .strictObject({
           command: z.array(z.string().min(1)).min(1).default(['systemctl', 'restart']),
           allow: z.array(unitName).default([]), // [] = any unit not denied
-          deny: z.array(unitName).default(['sshd.service', 'ssh.service', 'systemd-journald.service', 'dbus.service']),
+          deny: z.array(unitName).default(['sshd.service', 'ssh.service', 'systemd-journald.service', 'dbus.service']), // added to the built-in set
         })
         .prefault({}),
       cleanupDisk: z

@@ -10,7 +10,11 @@ import type { AnalysisJob, AnalysisReason, AnalysisRepository } from '../store/a
 import type { IssueRepository } from '../store/issue-repository.js';
 import type { BackgroundService } from './service.js';
 
-/** Which changes call for an analysis: new, escalated, reopened (by an alert or a person). Plain repeat firings never do. */
+/**
+ * Which changes call for an analysis: new, escalated, reopened (by an alert or a person). Plain repeat firings never
+ * do, and neither does an alert reopening a flapping issue: that one is summarised (the flapping notice), not
+ * analysed again on every bounce. A person reopening it is a deliberate request and is analysed.
+ */
 export function analysisReasonFor(change: IssueChange): AnalysisReason | undefined {
   switch (change.kind) {
     case 'created':
@@ -18,7 +22,7 @@ export function analysisReasonFor(change: IssueChange): AnalysisReason | undefin
     case 'escalated':
       return 'escalated';
     case 'reopened':
-      return 'reopened';
+      return change.issue.metadata.flapping === true ? undefined : 'reopened';
     case 'status_changed':
       return change.issue.status === 'open' && (change.previousStatus === 'resolved' || change.previousStatus === 'closed') ? 'reopened' : undefined;
     case 'fired':

@@ -79,6 +79,13 @@ export function notVerifiedComment(a: ActionRecord, windowMinutes: number): NewC
   });
 }
 
+export function resolvedByHandComment(a: ActionRecord, status: string): NewComment {
+  return agent(`Not verified: the issue was ${status} by hand, not by the alert clearing, after ${a.action_type}`, {
+    action_id: a.id,
+    verification: 'not_verified',
+  });
+}
+
 export function manualInterventionComment(message: string): NewComment {
   return agent(`🤖 ${message}`, { manual_intervention: true, success: true });
 }

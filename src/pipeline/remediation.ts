@@ -1,4 +1,4 @@
-import { validateProposal, type ActionType, type ValidProposal } from '../actions/catalog.js';
+import { ACTION_RISK, validateProposal, type ActionType, type ValidProposal } from '../actions/catalog.js';
 import { executeAction, EXECUTORS } from '../actions/executors/registry.js';
 import type { ExecutionContext, ExecutorTable } from '../actions/executors/types.js';
 import { canExecuteAction, HOURLY_LIMIT, type Permissions } from '../actions/permission-gate.js';
@@ -24,6 +24,7 @@ import {
   humanDecisionComment,
   manualInterventionComment,
   notVerifiedComment,
+  resolvedByHandComment,
   resultComment,
   skippedComment,
   verifiedComment,
@@ -236,13 +237,21 @@ export class Remediation {
         emit({ kind: 'notify', action: a, issue, message });
         return a;
       }
+      if (issue.server_id !== this.#serverId) {
+        // Executors act on the machine this agent runs on; a PID or a path means nothing on another server.
+        const a = await record('denied', `this agent only acts on ${this.#serverId}; the issue is on ${issue.server_id}`);
+        await this.#comment(tx, issue.id, deniedComment(a));
+        emit({ kind: 'denied', action: a, issue, message: `🚫 Action denied: ${a.action_type} (${a.decision_reason})` });
+        return a;
+      }
       if (!isActive(issue)) {
         const a = await record('skipped', `Issue is ${issue.status}: nothing to remediate`);
         await this.#comment(tx, issue.id, skippedComment(a));
         emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${a.decision_reason})` });
         return a;
       }
-      if (cfg.cooldownMinutes > 0) {
+      {
+        // A pending or approved copy is a duplicate at any age; other recent ones only within the cooldown.
         const same = await this.#actions.findRecentSame(tx, issue.id, p.type, hash, now - cfg.cooldownMinutes * 60_000);
         if (same) {
           const ago = Math.max(0, Math.round((now - same.created_at) / 60_000));
@@ -348,14 +357,49 @@ export class Remediation {
     }
   }
 
-  /** Claims an approved action (approved → executing, once) and runs it. Undefined when someone else claimed it. */
+  /**
+   * Claims an approved action (approved → executing, once) and runs it. Undefined when someone else claimed it.
+   * The approval is re-checked against the present: the issue must still be open, the approval fresh, and the
+   * current permission level must still allow the action (a human approval overrides "needs approval" and the
+   * hourly limit, never a denial such as readonly mode). Otherwise the action is refused with a comment.
+   */
   async #runApproved(id: string): Promise<ActionRecord | undefined> {
     const now = this.#now();
-    const claimed = await this.#write(async (tx) => {
+    const claimed = await this.#write(async (tx, emit) => {
+      const a = await this.#actions.getIn(tx, id);
+      if (!a || a.status !== 'approved') return undefined;
+      const issue = await this.#issues.getIn(tx, a.issue_id);
+      const refusal = this.#approvalRefusal(a, issue, now);
+      if (refusal) {
+        const fields = { status: refusal.status, decided_at: now, decision_reason: refusal.reason };
+        if (!(await this.#actions.transition(tx, id, ['approved'], fields))) return undefined;
+        const refused = { ...a, ...fields };
+        await this.#comment(tx, a.issue_id, refusal.status === 'denied' ? deniedComment(refused) : skippedComment(refused));
+        if (issue) {
+          const message = refusal.status === 'denied' ? `🚫 Action denied: ${a.action_type} (${refusal.reason})` : `⏭ Action skipped: ${a.action_type} (${refusal.reason})`;
+          emit({ kind: refusal.status, action: refused, issue, message });
+        }
+        return undefined;
+      }
       if (!(await this.#actions.transition(tx, id, ['approved'], { status: 'executing', executed_at: now }))) return undefined;
       return this.#actions.getIn(tx, id);
     });
     return claimed ? this.#execute(claimed) : undefined;
+  }
+
+  /** Why an approved action must not run now, or undefined when it may. */
+  #approvalRefusal(a: ActionRecord, issue: Issue | undefined, now: number): { status: 'skipped' | 'denied'; reason: string } | undefined {
+    const by = a.decided_by ?? 'a human';
+    if (!issue || !isActive(issue)) return { status: 'skipped', reason: `Approved by ${by} but issue ${a.issue_id} is ${issue?.status ?? 'gone'}: not executed` };
+    const timeout = this.#config.actions.approvalTimeoutMinutes;
+    if (a.decided_at !== null && now - a.decided_at > timeout * 60_000) {
+      return { status: 'skipped', reason: `Approved by ${by} more than ${timeout} min ago and not run since: approval too old, not executed` };
+    }
+    if (issue.server_id !== this.#serverId) return { status: 'denied', reason: `this agent only acts on ${this.#serverId}; the issue is on ${issue.server_id}` };
+    // Counted as 0: the hourly limit is the one denial a human approval overrides (DESIGN §4).
+    const gate = canExecuteAction(this.#permissions, a.action_type, ACTION_RISK[a.action_type], 0); // risk from the catalog, not the row
+    if (!gate.allowed && !gate.requiresApproval) return { status: 'denied', reason: `Approved by ${by} but no longer allowed: ${gate.reason}` };
+    return undefined;
   }
 
   // ---- approvals -----------------------------------------------------------------------------------------
@@ -482,17 +526,36 @@ export class Remediation {
   }
 
   /**
-   * Settles verifications whose window has passed: verified when the issue resolved after the action (a resolution
-   * the hook did not see, e.g. set by the CLI), else not verified, with a comment and a notification to a human.
+   * Whether the issue's latest resolution was its alert clearing (ingest's "Alert condition cleared"), not a person
+   * or the agent setting the status: only the former verifies an action.
+   */
+  async #resolvedByAlert(issueId: string): Promise<boolean> {
+    const resolutions = (await this.#issues.comments(issueId)).filter((c) => c.comment_type === 'status_change' && c.metadata?.status === 'resolved');
+    const last = resolutions.at(-1);
+    return last !== undefined && last.author_type === 'agent' && last.content.endsWith(': Alert condition cleared');
+  }
+
+  /**
+   * Settles verifications whose window has passed: verified when the alert cleared after the action (a clearing
+   * the hook did not see, e.g. ingested by the CLI), else not verified, with a comment and, when the alert is still
+   * firing, a notification to a human. A resolution set by a person does not verify anything.
    */
   async verifyDue(): Promise<number> {
     let n = 0;
     const window = this.#config.actions.verifyWindowMinutes;
     for (const a of await this.#actions.dueVerifications(this.#now(), this.#serverId)) {
+      const byAlert = await this.#resolvedByAlert(a.issue_id);
       const settled = await this.#write(async (tx, emit) => {
         const issue = await this.#issues.getIn(tx, a.issue_id);
         const now = this.#now();
         const after = a.finished_at ?? a.executed_at ?? a.created_at;
+        if (issue && !isActive(issue) && !byAlert) {
+          if (!(await this.#actions.settleVerification(tx, a.id, 'not_verified', now))) return false;
+          const unverified = { ...a, verification: 'not_verified' as const, verified_at: now };
+          await this.#comment(tx, a.issue_id, resolvedByHandComment(a, issue.status));
+          emit({ kind: 'not_verified', action: unverified, issue, message: `Not verified: ${a.action_type} (the issue was ${issue.status} by hand, not by the alert clearing)` });
+          return true;
+        }
         if (issue && !isActive(issue) && issue.resolved_at !== null && issue.resolved_at >= (a.executed_at ?? after)) {
           if (!(await this.#actions.settleVerification(tx, a.id, 'verified', now))) return false;
           const minutes = Math.max(0, Math.round((issue.resolved_at - after) / 60_000));
@@ -529,7 +592,8 @@ export class Remediation {
     const events: ActionEvent[] = [];
     for (const change of changes) {
       const issue = change.issue;
-      if (isActive(issue)) continue;
+      // Only the alert clearing proves an action helped; a human resolving the issue proves nothing.
+      if (change.kind !== 'resolved') continue;
       const now = this.#now();
       for (const a of await this.#actions.pendingVerifications(tx, issue.id)) {
         if (!(await this.#actions.settleVerification(tx, a.id, 'verified', now))) continue;

@@ -186,12 +186,17 @@ export class ActionRepository {
     return Number(row?.n ?? 0);
   }
 
-  /** The latest same action (type + params) on the issue since a time that counts for the cooldown. */
+  /**
+   * The same action (type + params) on the issue that counts for the cooldown: one still waiting for (or holding) an
+   * approval whatever its age — a second pending copy would only be a second thing to approve — else the latest one
+   * since a time.
+   */
   async findRecentSame(tx: SqlExecutor, issueId: string, type: string, hash: string, sinceMs: number): Promise<ActionRecord | undefined> {
     const row = await tx.get(
-      `SELECT * FROM actions WHERE issue_id = ? AND action_type = ? AND params_hash = ? AND created_at > ?
-         AND status IN (${COOLDOWN_STATUSES.map(() => '?').join(', ')})
-       ORDER BY created_at DESC LIMIT 1`,
+      `SELECT * FROM actions WHERE issue_id = ? AND action_type = ? AND params_hash = ?
+         AND (status IN ('pending_approval', 'approved')
+              OR (created_at > ? AND status IN (${COOLDOWN_STATUSES.map(() => '?').join(', ')})))
+       ORDER BY CASE WHEN status IN ('pending_approval', 'approved') THEN 0 ELSE 1 END, created_at DESC LIMIT 1`,
       [issueId, type, hash, sinceMs, ...COOLDOWN_STATUSES],
     );
     return row ? toAction(row) : undefined;

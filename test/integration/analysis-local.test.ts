@@ -108,4 +108,31 @@ describe('local analyser on this machine', () => {
       'sshd.service is in actions.restartService.deny',
     ]);
   });
+
+  it('pins a kill_process proposal to the start time of the process it names, and keeps the built-in protections', async () => {
+    const { checkProposals } = await import('../../src/analysis/proposal-checks.js');
+    const { readProc } = await import('../../src/actions/executors/proc-info.js');
+    const target = await child("process.title = 'opsleak'; console.log('ready'); setInterval(() => {}, 1000);");
+    const guarded = await child("process.title = 'opsagent'; console.log('ready'); setInterval(() => {}, 1000);");
+    const cgroupPath = (await readProc(target.pid))!.cgroup.split('\n').map((l) => l.split(':').slice(2).join(':')).sort((a, b) => b.length - a.length)[0]!;
+    const filter = { protectedNames: ['only-this'], allowedNames: [], allowedUsers: [], allowedCgroups: [], allowedPids: [target.pid, guarded.pid] };
+    const policy = { processFilter: filter, cleanupRoots: [], serviceAllow: [], serviceDeny: ['legacy.service'], permissionLevel: 'limited' as const, local: true };
+    const { valid, rejected } = await checkProposals(
+      [
+        { type: 'kill_process', params: { pid: target.pid, name: 'opsleak' }, reason: 'leak' },
+        { type: 'kill_process', params: { pid: guarded.pid, name: 'opsagent' }, reason: 'x' },
+        { type: 'restart_service', params: { service: 'systemd-logind' }, reason: 'x' },
+      ],
+      policy,
+    );
+    expect(valid).toEqual([expect.objectContaining({ type: 'kill_process', params: expect.objectContaining({ pid: target.pid, startTime: (await readProc(target.pid))!.startTime }) })]);
+    expect(rejected.map((r) => r.reason)).toEqual([expect.stringMatching(/protected name/), 'systemd-logind.service is always protected']);
+
+    // A string that is only a substring of the process's cgroup path does not allow it.
+    const notASegment = cgroupPath.length > 2 ? cgroupPath.slice(0, -1) : '/not-this-cgroup';
+    const partial = await checkProposals([{ type: 'kill_process', params: { pid: target.pid, name: 'opsleak' }, reason: 'x' }], { ...policy, processFilter: { ...filter, allowedCgroups: [notASegment] } });
+    expect(partial.rejected.map((r) => r.reason)).toEqual([expect.stringMatching(/cgroup not in actions.killProcess.allowedCgroups/)]);
+    const whole = await checkProposals([{ type: 'kill_process', params: { pid: target.pid, name: 'opsleak' }, reason: 'x' }], { ...policy, processFilter: { ...filter, allowedCgroups: [cgroupPath] } });
+    expect(whole.valid).toHaveLength(1);
+  });
 });

@@ -70,6 +70,29 @@ describe('analysis jobs', () => {
     expect(jobs.map((j) => [j.reason, j.status])).toEqual([['created', 'done'], ['reopened', 'pending']]);
   });
 
+  it('does not queue an analysis when a flapping issue reopens again', async () => {
+    const store = await openTempStore();
+    const t0 = Date.now();
+    const [created] = await store.tracker.ingest([event({ occurred_at: t0 })]);
+    const id = created!.issue_id!;
+    // Resolve/reopen until the issue is flapping (5 transitions within 60 min by default), finishing jobs as we go.
+    for (let i = 1; i <= 3; i++) {
+      await store.db.run(`UPDATE analysis_jobs SET status = 'done'`);
+      await store.tracker.ingest([event({ status: 'CLEAR', occurred_at: t0 + i * 1_000 })]);
+      await store.tracker.ingest([event({ status: 'WARNING', occurred_at: t0 + i * 1_000 + 500 })]);
+    }
+    expect((await store.issues.get(id))!.metadata.flapping).toBe(true);
+    const reopens = (await store.analysisJobs.list({ issueId: id })).filter((j) => j.reason === 'reopened');
+    // Reopens before the flapping started were analysed; the ones after were not.
+    expect(reopens.length).toBeGreaterThanOrEqual(1);
+    expect(reopens.length).toBeLessThan(3);
+    await store.db.run(`UPDATE analysis_jobs SET status = 'done'`);
+    await store.tracker.ingest([event({ status: 'CLEAR', occurred_at: t0 + 10_000 })]);
+    await store.tracker.ingest([event({ status: 'CRITICAL', occurred_at: t0 + 11_000 })]);
+    expect(await store.analysisJobs.list({ issueId: id, status: 'pending' })).toEqual([]);
+    expect((await store.analysisJobs.list({ issueId: id })).filter((j) => j.reason === 'reopened')).toHaveLength(reopens.length);
+  });
+
   it('turns 1,000 firings of one alert into exactly one LLM request and one analysis comment', async () => {
     const fake = await startFakeLlm();
     fake.script({ kind: 'tool_calls', calls: [submit()] });

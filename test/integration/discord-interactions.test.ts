@@ -75,7 +75,7 @@ async function setup() {
   onTestFinished(() => app.close());
 
   const [r] = await store.tracker.ingest([
-    { server_id: 'web-1', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'CRITICAL', value: 99, units: '%', source: 'opsagent', occurred_at: clock },
+    { server_id: 'test-server', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'CRITICAL', value: 99, units: '%', source: 'opsagent', occurred_at: clock },
   ]);
   const issue = (await store.issues.get(r!.issue_id!))!;
   const check = validateProposal({ type: 'kill_process', params: { pid: 4242, name: 'buggy-app' }, reason: 'runaway CPU' });

@@ -262,6 +262,103 @@ describe('remediation: gate, hourly limit, approvals, verification', () => {
     expect(await remediation.approve(held!.id, 'alice')).toMatchObject({ status: 'succeeded' });
   });
 
+  it('denies every action but notify_human on an issue of another server', async () => {
+    const dir = tempDir();
+    const config = configWith(dir, { permissionLevel: 'full', autoRemediate: true });
+    const store = await openTempStore({ config });
+    const { remediation, events } = build(store, config, { now: T0 });
+    const [r] = await store.tracker.ingest([{ server_id: 'db-7', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'WARNING', value: 95, source: 'opsagent', occurred_at: T0 }]);
+    const issue = (await store.issues.get(r!.issue_id!))!;
+    const results = await remediation.handleProposals(issue, [proposal({ type: 'clear_cache' }), proposal({ type: 'notify_human', params: { message: 'look at db-7' } })], null);
+    expect(results.map((a) => [a.action_type, a.status])).toEqual([['clear_cache', 'denied'], ['notify_human', 'succeeded']]);
+    expect(results[0]?.decision_reason).toBe('this agent only acts on test-server; the issue is on db-7');
+    expect(events.find((e) => e.kind === 'denied')?.message).toMatch(/this agent only acts on test-server/);
+  });
+
+  it('re-gates an approved action before running it: current permission level, issue status, approval age', async () => {
+    const dir = tempDir();
+    const config = configWith(dir, { permissionLevel: 'limited', autoRemediate: false }, { approvalTimeoutMinutes: 60 });
+    const store = await openTempStore({ config });
+    const clock = { now: T0 };
+    // The CLI records approvals; the agent runs them on its scan.
+    const cli = new Remediation({ ...store, config, logger: silentLogger(), now: () => clock.now, executeApproved: false });
+    const issue = await openIssue(store);
+    const [a1, a2, a3] = await cli.handleProposals(issue, [proposal({ type: 'clear_cache' }), proposal({ type: 'log_analysis', params: { minutes: 5 } }), proposal({ type: 'log_analysis', params: { minutes: 6 } })], null);
+    for (const a of [a1, a2, a3]) expect(await cli.approve(a!.id, 'alice')).toMatchObject({ status: 'approved' });
+
+    // The operator switched to readonly since: the approval does not override that.
+    const readonly = configWith(dir, { permissionLevel: 'readonly', autoRemediate: false });
+    const agentRo = build(store, readonly, clock);
+    await agentRo.remediation.runApproved();
+    expect(await store.actions.get(a1!.id)).toMatchObject({ status: 'denied', executed_at: null, decision_reason: 'Approved by alice but no longer allowed: Readonly mode: no actions allowed' });
+    expect((await actionComments(store, issue.id)).some((c) => c.startsWith('🚫 Action denied: clear_cache') && c.includes('Readonly mode'))).toBe(true);
+    // (the readonly agent refused all three; reset the other two to approved to test the other refusals)
+    await store.db.run(`UPDATE actions SET status = 'approved' WHERE id IN (?, ?)`, [a2!.id, a3!.id]);
+
+    // An approval not run within approvalTimeoutMinutes is stale.
+    clock.now = T0 + 61 * 60_000;
+    const agent = build(store, config, clock);
+    await store.db.run(`UPDATE actions SET decided_at = ? WHERE id = ?`, [T0 + 30 * 60_000, a3!.id]);
+    await agent.remediation.runApproved();
+    expect(await store.actions.get(a2!.id)).toMatchObject({ status: 'skipped', executed_at: null, decision_reason: expect.stringMatching(/approval too old/) });
+    expect(await store.actions.get(a3!.id)).toMatchObject({ status: 'succeeded' });
+
+    // The issue resolved after the approval: not run.
+    const [a4] = await cli.handleProposals(issue, [proposal({ type: 'log_analysis', params: { minutes: 7 } })], null);
+    await cli.approve(a4!.id, 'bob');
+    await clearIssue(store, clock.now + 1_000);
+    await agent.remediation.runApproved();
+    expect(await store.actions.get(a4!.id)).toMatchObject({ status: 'skipped', executed_at: null, decision_reason: expect.stringMatching(/issue .* is resolved: not executed/) });
+  });
+
+  it('treats a pending approval of the same action as a duplicate whatever its age and the cooldown', async () => {
+    const dir = tempDir();
+    const config = configWith(dir, { permissionLevel: 'limited', autoRemediate: false }, { cooldownMinutes: 0, approvalTimeoutMinutes: 600 });
+    const store = await openTempStore({ config });
+    const clock = { now: T0 };
+    const { remediation } = build(store, config, clock);
+    const issue = await openIssue(store);
+    const [pending] = await remediation.handleProposals(issue, [proposal({ type: 'restart_service', params: { service: 'api.service' } })], null);
+    expect(pending?.status).toBe('pending_approval');
+    clock.now = T0 + 120 * 60_000;
+    const [again, other] = await remediation.handleProposals(issue, [proposal({ type: 'restart_service', params: { service: 'api.service' } }), proposal({ type: 'restart_service', params: { service: 'web.service' } })], null);
+    expect(again).toMatchObject({ status: 'skipped', decision_reason: `Cooldown: the same action is already pending approval as ${pending!.id}` });
+    expect(other?.status).toBe('pending_approval');
+    expect(await store.actions.list({ statuses: ['pending_approval'] })).toHaveLength(2);
+  });
+
+  it('verifies only when the alert clears, never when a human resolves the issue', async () => {
+    const dir = tempDir();
+    const config = configWith(dir, { permissionLevel: 'limited', autoRemediate: true });
+    const url = `file:${join(dir, 'agent.db')}`;
+    const store = await openStore(config, { dbUrl: url });
+    onTestFinished(() => store.db.close());
+    const clock = { now: T0 };
+    const { remediation, events } = build(store, config, clock);
+    const issue = await openIssue(store);
+    const [done] = await remediation.handleProposals(issue, [proposal({ type: 'clear_cache' })], null);
+    await store.tracker.setStatus(issue.id, 'resolved', { author: { type: 'human', name: 'alice' } });
+    expect(await store.actions.get(done!.id)).toMatchObject({ verification: 'pending' });
+    clock.now = T0 + 10 * 60_000;
+    expect(await remediation.verifyDue()).toBe(1);
+    expect(await store.actions.get(done!.id)).toMatchObject({ verification: 'not_verified' });
+    expect((await actionComments(store, issue.id)).at(-1)).toBe('Not verified: the issue was resolved by hand, not by the alert clearing, after clear_cache');
+    expect(events.filter((e) => e.kind === 'verified')).toEqual([]);
+    expect((await store.actions.list({ issueId: issue.id })).map((a) => a.action_type)).not.toContain('notify_human');
+
+    // An alert clearing ingested by another process (no hook there) still verifies at the deadline.
+    const other = await openIssue(store, 'ram_usage');
+    clock.now = T0 + 11 * 60_000;
+    const [done2] = await remediation.handleProposals(other, [proposal({ type: 'clear_cache' })], null);
+    const cliStore = await openStore(config, { dbUrl: url });
+    onTestFinished(() => cliStore.db.close());
+    await clearIssue(cliStore, T0 + 12 * 60_000, 'ram_usage');
+    expect(await store.actions.get(done2!.id)).toMatchObject({ verification: 'pending' });
+    clock.now = T0 + 21 * 60_000;
+    expect(await remediation.verifyDue()).toBe(1);
+    expect(await store.actions.get(done2!.id)).toMatchObject({ verification: 'verified' });
+  });
+
   it('denies custom_command in limited mode and runs it without a shell in full mode', async () => {
     const dir = tempDir();
     const limited = configWith(dir, { permissionLevel: 'limited', autoRemediate: true });

@@ -1,6 +1,6 @@
-import { lstat, readdir, realpath, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, realpath } from 'node:fs/promises';
 import type { ActionParams } from '../catalog.js';
+import { describeFailure, runCommand } from './run-command.js';
 import { fail, type Executor } from './types.js';
 
 /** "2GB", "1.5MB", "512B": how the seed reports freed space ("2GB temp files removed"). */
@@ -29,18 +29,58 @@ export async function containingRoot(path: string, roots: readonly string[]): Pr
   return undefined;
 }
 
-interface Tally {
-  files: number;
-  bytes: number;
-  symlinksSkipped: number;
-  errors: string[];
-  seen: number;
+/** find -path takes a glob: a path with *, ?, [ or \\ in it must match only itself. */
+function globLiteral(path: string): string {
+  return path.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
 }
 
 /**
- * Deletes regular files older than N days under a path inside a configured root. Symlinks are never followed nor
- * deleted, and each directory's real path is re-checked before it is read, so swapping a directory for a symlink
- * during the walk cannot lead outside the root.
+ * The find(1) command that cleans `target` inside `root`. The walk starts at the root (a real path the operator
+ * configured), never at the target: find descends with directory file descriptors and never follows symlinks
+ * (-P), and -delete unlinks relative to those descriptors, so a directory swapped for a symlink by a local user
+ * (roots like /tmp are world-writable) cannot lead the deletion outside the root. Resolving the target's path
+ * ourselves and starting there would follow a swapped parent directory. -delete implies -depth, where -prune does
+ * nothing, so systemd's private temp directories and everything outside the target are excluded by path instead.
+ * Prints "l" per symlink seen in the target and the size of each file matched (after it was deleted, so a file
+ * that could not be deleted is not counted).
+ */
+export function findCommand(root: string, target: string, minutes: number, del: boolean): string[] {
+  const r = root === '/' ? '' : globLiteral(root);
+  const t = globLiteral(target);
+  return [
+    'find', '-P', root, '-xdev', '-depth',
+    '(', '-path', `${r}/systemd-private-*`, ')', '-o',
+    ...(target === root ? [] : ['(', '!', '-path', t, '!', '-path', `${t}/*`, ')', '-o']),
+    '(', '-type', 'l', '-printf', 'l\\n', ')', '-o',
+    '(', '-type', 'f', '-mmin', `+${minutes}`, ...(del ? ['-delete'] : []), '-printf', '%s\\n', ')',
+  ];
+}
+
+interface Tally {
+  files: number;
+  bytes: number;
+  symlinks: number;
+  errors: string[];
+  truncated: boolean;
+}
+
+function tally(output: string): Tally {
+  const t: Tally = { files: 0, bytes: 0, symlinks: 0, errors: [], truncated: false };
+  for (const line of output.split('\n')) {
+    if (/^\d+$/.test(line)) {
+      t.files++;
+      t.bytes += Number(line);
+    } else if (line === 'l') t.symlinks++;
+    else if (line.startsWith('… [output truncated')) t.truncated = true;
+    else if (line.trim() !== '') t.errors.push(line.slice(0, 300));
+  }
+  return t;
+}
+
+/**
+ * Deletes regular files older than N days under a path inside a configured root, with GNU find (see findCommand
+ * for why that is race-safe). Symlinks are never followed nor deleted; systemd-private-* directories are left
+ * alone. More than maxFiles matching files: nothing is deleted (a first pass counts them).
  */
 export const cleanupDisk: Executor = async (raw, ctx) => {
   const params = raw as ActionParams<'cleanup_disk'>;
@@ -55,66 +95,40 @@ export const cleanupDisk: Executor = async (raw, ctx) => {
   }
   const root = await containingRoot(real, cfg.roots);
   if (!root) return fail(`not cleaned: ${params.path}${real !== params.path ? ` (really ${real})` : ''} is not inside a cleanup root (${cfg.roots.join(', ')})`);
+  if (real === root && (await lstat(real)).isFile()) return fail(`not cleaned: ${real} is a cleanup root itself`);
 
-  const days = params.olderThanDays ?? cfg.olderThanDays;
-  const cutoff = ctx.now() - days * 86_400_000;
+  // A proposal (maybe the LLM's) may ask for a longer retention than the operator's, never a shorter one.
+  const days = Math.max(params.olderThanDays ?? cfg.olderThanDays, cfg.olderThanDays);
+  const minutes = Math.ceil(days * 1_440);
   const dryRun = ctx.config.dryRun;
-  const t: Tally = { files: 0, bytes: 0, symlinksSkipped: 0, errors: [], seen: 0 };
+  const timeoutMs = ctx.config.timeoutSeconds * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const outputLimitBytes = (cfg.maxFiles + 1) * 24 + 65_536; // one size per line, plus room for find's complaints
+  const where = `under ${real} older than ${days} day(s)`;
 
-  const consider = async (file: string) => {
-    t.seen++;
-    const st = await lstat(file);
-    if (st.isSymbolicLink()) {
-      t.symlinksSkipped++;
-      return;
-    }
-    if (!st.isFile() || st.mtimeMs >= cutoff) return;
-    if (!dryRun) await unlink(file);
-    t.files++;
-    t.bytes += st.size;
-  };
-
-  const top = await lstat(real);
-  if (top.isFile()) {
-    if (real === root) return fail(`not cleaned: ${real} is a cleanup root itself`);
-    await consider(real);
-  } else {
-    const stack = [real];
-    while (stack.length > 0 && t.seen < cfg.maxFiles) {
-      const dir = stack.pop()!;
-      const now = await realpath(dir).catch(() => undefined);
-      if (now !== dir || !isInside(now, root)) {
-        t.errors.push(`${dir}: changed during the walk; skipped`);
-        continue;
-      }
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        t.errors.push(`${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        continue;
-      }
-      for (const e of entries) {
-        if (t.seen >= cfg.maxFiles) break;
-        const p = join(dir, e.name);
-        try {
-          if (e.isDirectory()) stack.push(p);
-          else await consider(p);
-        } catch (err) {
-          t.errors.push(`${p}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-      }
-    }
+  const counted = await runCommand(findCommand(root, real, minutes, false), { timeoutMs, outputLimitBytes });
+  if (counted.spawnError || counted.timedOut) return fail(`not cleaned: ${describeFailure('find', counted, timeoutMs)}`, counted.output.slice(0, 2_000));
+  const preview = tally(counted.output);
+  if (preview.truncated || preview.files > cfg.maxFiles) {
+    return fail(`not cleaned: more than ${cfg.maxFiles} files ${where} (actions.cleanupDisk.maxFiles); nothing was deleted`, preview.errors.slice(0, 20).join('\n'));
+  }
+  let t = preview;
+  let stopped = '';
+  if (!dryRun) {
+    const left = Math.max(1_000, deadline - Date.now());
+    const r = await runCommand(findCommand(root, real, minutes, true), { timeoutMs: left, outputLimitBytes });
+    if (r.spawnError) return fail(`not cleaned: ${describeFailure('find', r, left)}`);
+    t = tally(r.output);
+    if (r.timedOut) stopped = `stopped: ${describeFailure('find', r, left)}`;
   }
 
-  const where = `under ${real} older than ${days} day(s)`;
   const details = [
     `${t.files} file(s), ${formatBytes(t.bytes)} ${dryRun ? 'would be removed' : 'removed'} ${where}`,
-    t.symlinksSkipped ? `${t.symlinksSkipped} symlink(s) left alone` : '',
-    t.seen >= cfg.maxFiles ? `stopped after ${cfg.maxFiles} files (actions.cleanupDisk.maxFiles)` : '',
+    t.symlinks ? `${t.symlinks} symlink(s) left alone` : '',
+    stopped,
     ...t.errors.slice(0, 20),
   ].filter(Boolean).join('\n');
   if (dryRun) return { success: true, summary: `Dry run: would remove ${formatBytes(t.bytes)} of temp files (${t.files} files)`, output: details };
-  if (t.files === 0) return { success: t.errors.length === 0, summary: `No temp files ${where}`, output: details };
+  if (t.files === 0) return { success: t.errors.length === 0 && !stopped, summary: `No temp files ${where}`, output: details };
   return { success: true, summary: `${formatBytes(t.bytes)} temp files removed`, output: details };
 };

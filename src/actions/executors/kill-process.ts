@@ -1,4 +1,5 @@
 import type { ActionParams } from '../catalog.js';
+import { cgroupAllowed, protectedNames } from '../protected.js';
 import { answersTo, isGone, isKernelThread, processNames, readProc, userName, type ProcInfo } from './proc-info.js';
 import { fail, type ExecutionContext, type Executor } from './types.js';
 
@@ -16,8 +17,9 @@ export async function refusalFor(p: ProcInfo, params: ActionParams<'kill_process
     return `PID ${p.pid} started at tick ${p.startTime}, not ${params.startTime}: the PID was reused by another process`;
   }
   const names = processNames(p);
-  const protectedName = names.find((n) => cfg.protectedNames.includes(n));
-  if (protectedName) return `refusing to signal PID ${p.pid}: "${protectedName}" is protected (actions.killProcess.protectedNames)`;
+  const protectedSet = protectedNames(cfg.protectedNames);
+  const protectedName = names.find((n) => protectedSet.includes(n));
+  if (protectedName) return `refusing to signal PID ${p.pid}: "${protectedName}" is protected (built in or actions.killProcess.protectedNames)`;
   if (cfg.allowedPids.length > 0 && !cfg.allowedPids.includes(p.pid)) return `PID ${p.pid} is not in actions.killProcess.allowedPids`;
   if (cfg.allowedNames.length > 0 && !names.some((n) => cfg.allowedNames.includes(n))) {
     return `"${p.comm}" is not in actions.killProcess.allowedNames`;
@@ -28,7 +30,7 @@ export async function refusalFor(p: ProcInfo, params: ActionParams<'kill_process
       return `PID ${p.pid} runs as ${user ?? `uid ${p.uid}`}, not a user in actions.killProcess.allowedUsers`;
     }
   }
-  if (cfg.allowedCgroups.length > 0 && !cfg.allowedCgroups.some((c) => p.cgroup.includes(c))) {
+  if (cfg.allowedCgroups.length > 0 && !cgroupAllowed(p.cgroup, cfg.allowedCgroups)) {
     return `PID ${p.pid} is not in a cgroup listed in actions.killProcess.allowedCgroups`;
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { ACTION_PARAMS, type ActionParams } from '../catalog.js';
+import { BUILTIN_DENIED_UNITS } from '../protected.js';
 import { describeFailure, runCommand } from './run-command.js';
 import { fail, type Executor } from './types.js';
 
@@ -16,6 +17,7 @@ export const restartService: Executor = async (raw, ctx) => {
   const unit = checked.data.service;
   const cfg = ctx.config.restartService;
   if (cfg.deny.some((d) => sameUnit(d, unit))) return fail(`not restarted: ${unit} is in actions.restartService.deny`);
+  if (BUILTIN_DENIED_UNITS.some((d) => sameUnit(d, unit))) return fail(`not restarted: ${unit} is always protected (restarting it could lock everyone out)`);
   if (cfg.allow.length > 0 && !cfg.allow.some((a) => sameUnit(a, unit))) return fail(`not restarted: ${unit} is not in actions.restartService.allow`);
   const argv = [...cfg.command, unit];
   if (ctx.config.dryRun) return { success: true, summary: `Dry run: would run ${argv.join(' ')}`, output: '' };

@@ -18,9 +18,26 @@ export function truncateOutput(text: string, limitBytes: number): string {
   return `${cut}\n… [output truncated: ${bytes - limitBytes} more bytes]`;
 }
 
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** How long output may keep arriving after the process exited (a grandchild may hold the pipes open forever). */
+const DRAIN_MS = 250;
+
 /**
- * Runs argv[0] with argv[1..] and no shell, so nothing in the arguments is ever interpreted. Output beyond the limit
- * is counted but not kept (a chatty program cannot exhaust memory); after timeoutMs the process gets SIGKILL.
+ * The environment every command gets: enough to find programs and print text, nothing else. The agent's own
+ * environment holds secrets (MOONSHOT_API_KEY, DISCORD_BOT_TOKEN, OPSAGENT_API_TOKEN, …) that no command may see.
+ */
+export function minimalEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: from.PATH || DEFAULT_PATH, LANG: from.LANG || 'C.UTF-8', HOME: from.HOME || '/' };
+  if (from.TZ) env.TZ = from.TZ;
+  return env;
+}
+
+/**
+ * Runs argv[0] with argv[1..] and no shell, so nothing in the arguments is ever interpreted, in a minimal
+ * environment (see minimalEnv). Output beyond the limit is counted but not kept (a chatty program cannot exhaust
+ * memory). The command runs in its own process group: after timeoutMs the whole group gets SIGKILL, so a script's
+ * children die with it. The promise settles when the process exits (plus a short drain for its output), even if a
+ * grandchild still holds the pipes.
  */
 export function runCommand(argv: readonly string[], options: { timeoutMs: number; outputLimitBytes: number; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
   const [file, ...args] = argv;
@@ -31,7 +48,8 @@ export function runCommand(argv: readonly string[], options: { timeoutMs: number
     let dropped = 0;
     let timedOut = false;
     let settled = false;
-    const child = spawn(file, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    let drain: NodeJS.Timeout | undefined;
+    const child = spawn(file, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? minimalEnv(), detached: true });
     const collect = (chunk: Buffer) => {
       const room = Math.max(0, options.outputLimitBytes - kept);
       const part = chunk.subarray(0, room);
@@ -41,19 +59,32 @@ export function runCommand(argv: readonly string[], options: { timeoutMs: number
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); // the group: detached made the child its leader
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already, or never formed
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
     }, options.timeoutMs);
     const finish = (result: Omit<CommandResult, 'output'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(drain);
+      child.stdout.destroy();
+      child.stderr.destroy();
       let output = Buffer.concat(chunks).toString('utf8').replace(/\uFFFD+$/, '');
       if (dropped > 0) output += `\n… [output truncated: ${dropped} more bytes]`;
       resolve({ ...result, output });
     };
     child.on('error', (err) => finish({ exitCode: null, signal: null, timedOut, spawnError: err.message }));
+    child.on('exit', (code, signal) => {
+      drain = setTimeout(() => finish({ exitCode: code, signal, timedOut }), DRAIN_MS);
+    });
     child.on('close', (code, signal) => finish({ exitCode: code, signal, timedOut }));
   });
 }
