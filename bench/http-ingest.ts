@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { freePort, procStatusMb } from './child-daemon.js';
+import { alertmanagerBinary } from '../test/helpers/binaries.js';
 
 /**
  * HTTP ingest storm: N alerts over F fingerprints, one alert per request and B per request, sent by a bounded pool of
@@ -47,27 +48,6 @@ export interface HttpIngestBenchResult {
   alertmanager: TargetResult | { skipped: string };
   /** ours / Alertmanager per mode (alerts/s); > 1 means we are faster. */
   ratio: Record<string, number> | null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function vmHwmMb(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : null;
-  } catch {
-    return null;
-  }
 }
 
 async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -191,25 +171,13 @@ async function benchOpsagent(o: Required<Omit<HttpIngestBenchOptions, 'log' | 'a
     const issues = (await res.json()) as { alert_count: number }[] | { issues: { alert_count: number }[] };
     const list = Array.isArray(issues) ? issues : issues.issues;
     const committedFirings = list.reduce((n, i) => n + i.alert_count, 0);
-    return { target: 'opsagent (child process, SQLite file)', modes, peakRssMb: vmHwmMb(child.pid), committedFirings, issues: list.length };
+    return { target: 'opsagent (child process, SQLite file)', modes, peakRssMb: procStatusMb(child.pid, 'VmHWM'), committedFirings, issues: list.length };
   } finally {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function alertmanagerBinary(): string | undefined {
-  for (const p of [process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager']) {
-    if (!p) continue;
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
 
 async function benchAlertmanager(bin: string, o: Required<Omit<HttpIngestBenchOptions, 'log' | 'alertmanager'>>, log: (l: string) => void): Promise<TargetResult> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-am-bench-'));
@@ -240,7 +208,7 @@ async function benchAlertmanager(bin: string, o: Required<Omit<HttpIngestBenchOp
       log(`alertmanager: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
       modes.push(m);
     }
-    return { target: 'Prometheus Alertmanager (in memory)', modes, peakRssMb: vmHwmMb(child.pid) };
+    return { target: 'Prometheus Alertmanager (in memory)', modes, peakRssMb: procStatusMb(child.pid, 'VmHWM') };
   } finally {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });

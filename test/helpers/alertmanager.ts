@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { alertmanagerBinary } from './binaries.js';
+
+export { alertmanagerBinary };
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -7,18 +10,6 @@ import { freePort } from './netdata.js';
 
 /** A real Prometheus Alertmanager (Debian prometheus-alertmanager) on 127.0.0.1, with a webhook receiver. */
 
-export function alertmanagerBinary(): string | undefined {
-  for (const p of [process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager']) {
-    if (!p) continue;
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next candidate
-    }
-  }
-  return undefined;
-}
 
 export const ALERTMANAGER_MISSING =
   'prometheus-alertmanager is not installed (apt-get install -y prometheus-alertmanager): skipping the real-Alertmanager tests';

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { netdataBinary } from './binaries.js';
+
+export { netdataBinary };
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,19 +21,6 @@ const run = promisify(execFile);
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'netdata');
 export const ALARM_NOTIFY = '/usr/lib/netdata/plugins.d/alarm-notify.sh';
 
-/** The netdata binary, or undefined (tests skip with a message; CI installs it). */
-export function netdataBinary(): string | undefined {
-  for (const p of [process.env.NETDATA_BIN, '/usr/sbin/netdata', '/usr/bin/netdata']) {
-    if (!p) continue;
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next candidate
-    }
-  }
-  return undefined;
-}
 
 export const NETDATA_MISSING = 'netdata is not installed (apt-get install -y netdata): skipping the real-Netdata tests';
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { parseInput } from './parse-input.js';
 import { AppError } from '../../errors.js';
 import type { Remediation } from '../../pipeline/remediation.js';
 import { ACTION_STATUSES, type ActionStatus } from '../../store/action-repository.js';
@@ -33,20 +34,11 @@ export function parseActionStatuses(text: string | undefined): ActionStatus[] | 
   });
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new AppError('INPUT_INVALID', `${what}${i.path.length ? ` field ${i.path.join('.')}` : ''}: ${i.message}`);
-  }
-  return r.data;
-}
-
 /** GET /api/v1/actions[?status=], POST /api/v1/actions/:id/approve|reject. Register via buildApp's plugins. */
 export function actionRoutes(remediation: Remediation): (app: FastifyInstance) => void {
   return (app) => {
     app.get('/api/v1/actions', async (request) => {
-      const q = parse(ListQuery, request.query, 'query');
+      const q = parseInput(ListQuery, request.query, 'query');
       const statuses = parseActionStatuses(q.status);
       const actions = await remediation.repository.list({
         ...(statuses ? { statuses } : {}),
@@ -62,12 +54,12 @@ export function actionRoutes(remediation: Remediation): (app: FastifyInstance) =
     });
 
     app.post<{ Params: { id: string } }>('/api/v1/actions/:id/approve', async (request) => {
-      const body = parse(ApproveBody, request.body, 'approval');
+      const body = parseInput(ApproveBody, request.body, 'approval');
       return remediation.approve(request.params.id, body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
     });
 
     app.post<{ Params: { id: string } }>('/api/v1/actions/:id/reject', async (request) => {
-      const body = parse(RejectBody, request.body, 'rejection');
+      const body = parseInput(RejectBody, request.body, 'rejection');
       return remediation.reject(request.params.id, body.by ?? 'api', body.reason);
     });
   };

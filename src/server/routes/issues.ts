@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { parseInput } from './parse-input.js';
 import { AppError } from '../../errors.js';
 import { ISSUE_STATUSES, type IssueStatus } from '../../issues/types.js';
 import type { AppDeps } from '../app.js';
@@ -38,18 +39,9 @@ export function parseStatusList(text: string | undefined): IssueStatus[] | undef
   return list as IssueStatus[];
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new AppError('INPUT_INVALID', `${what}${i.path.length ? ` field ${i.path.join('.')}` : ''}: ${i.message}`);
-  }
-  return r.data;
-}
-
 export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'issues' | 'issueActions'>): void {
   app.get('/api/v1/issues', async (request) => {
-    const q = parse(ListQuery, request.query, 'query');
+    const q = parseInput(ListQuery, request.query, 'query');
     const statuses = parseStatusList(q.status);
     const issues = await deps.issues.list({
       ...(statuses ? { statuses } : {}),
@@ -68,7 +60,7 @@ export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {
-    const body = parse(CommentBody, request.body, 'comment');
+    const body = parseInput(CommentBody, request.body, 'comment');
     const id = await deps.issues.resolveId(request.params.id);
     const commentId = await deps.tracker.addComment(id, {
       author_type: 'human',
@@ -80,7 +72,7 @@ export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/status', async (request) => {
-    const body = parse(StatusBody, request.body, 'status change');
+    const body = parseInput(StatusBody, request.body, 'status change');
     const id = await deps.issues.resolveId(request.params.id);
     const issue = await deps.tracker.setStatus(id, body.status, {
       author: { type: 'human', name: body.author ?? 'api' },
