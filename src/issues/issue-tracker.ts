@@ -45,6 +45,12 @@ export class IssueTracker {
   readonly #now: () => number;
   readonly #hooks: ChangeHook[] = [];
   readonly #listeners: CommitListener[] = [];
+  /**
+   * Active issues by server + fingerprint, as this process last wrote them. A firing for one of them skips the lookup:
+   * the write itself is conditional on the issue still being active, so an entry made stale by another process (or a
+   * rolled-back transaction) only costs a fall-back to the full path.
+   */
+  readonly #active = new Map<string, Issue>();
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -143,11 +149,13 @@ export class IssueTracker {
               // SQLite already rolled the whole transaction back (SQLITE_FULL, IOERR): fail the group with the real cause.
               throw error;
             }
+            this.#active.clear();
             outcomes.push({ ok: false, error });
           }
         }
       });
     } catch (error) {
+      this.#active.clear();
       for (const pending of group) pending.reject(error);
       return;
     }
@@ -173,12 +181,35 @@ export class IssueTracker {
     const now = this.#now();
     const inputs = { name: event.name, context: event.context, chart: event.chart };
     const fingerprint = generateFingerprint(inputs);
+    const cacheKey = `${event.server_id}\u0000${fingerprint}`;
+    const cached = event.status === 'CLEAR' ? undefined : this.#active.get(cacheKey);
+    let keyClaimed = false;
+    // A plain repeat firing of an issue this process knows to be active: no lookup, one conditional write. An
+    // escalation takes the full path, which reads the severity from the database.
+    if (cached && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
+      if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, cached.id, now))) {
+        return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
+      }
+      keyClaimed = event.event_key !== undefined;
+      const fresh = await this.#repo.recordFiringIfActive(tx, cached.id, event.occurred_at);
+      if (fresh) {
+        const updated: Issue = { ...cached, ...fresh };
+        const comment = firedAgainComment(event, updated.alert_count, this.#policy);
+        if (comment) await this.#repo.addComment(tx, updated.id, comment, now);
+        this.#active.set(cacheKey, updated);
+        changes.push({ kind: 'fired', issue: updated, event });
+        return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
+      }
+      this.#active.delete(cacheKey); // resolved or closed elsewhere: decide from the database
+    }
     const active = await this.#repo.findActive(tx, event.server_id, fingerprint);
     const lastResolved = active || event.status === 'CLEAR' ? undefined : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
     const step = decideStep(event, active, lastResolved, this.#policy);
     // Only reads so far: the idempotency key is claimed now, with the issue it goes to, before any write.
     const issueId = step.kind === 'create' ? newIssueId(now) : step.kind === 'ignore' ? (active?.id ?? null) : step.issue.id;
-    if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
+    if (keyClaimed) {
+      await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key!, issueId);
+    } else if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
       return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     }
     let change: IssueChange | undefined;
@@ -274,7 +305,18 @@ export class IssueTracker {
       }
     }
     changes.push(change);
+    this.#remember(change.issue);
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
+  }
+
+  #remember(issue: Issue): void {
+    const key = `${issue.server_id}\u0000${issue.alert_fingerprint}`;
+    if (issue.status !== 'open' && issue.status !== 'investigating') {
+      if (this.#active.get(key)?.id === issue.id) this.#active.delete(key);
+      return;
+    }
+    if (this.#active.size >= 50_000) this.#active.clear(); // bounded; the next firing of each refills it
+    this.#active.set(key, issue);
   }
 
   // ---- changes made by people or by the agent ----------------------------------------------------
@@ -330,6 +372,7 @@ export class IssueTracker {
       await this.#repo.addComment(tx, issueId, statusChangeComment(status, reason, { previous_status: issue.status }, options.author), now);
       const updated = { ...issue, ...fields } as Issue;
       changes.push({ kind: 'status_changed', issue: updated, previousStatus: issue.status });
+      this.#active.delete(`${issue.server_id}\u0000${issue.alert_fingerprint}`); // the next firing reads it again
       return updated;
     });
   }

@@ -86,6 +86,29 @@ export class IssueRepository {
     return r.changes === 1;
   }
 
+  async setIngestKeyIssue(tx: SqlExecutor, source: string, eventKey: string, issueId: string | null): Promise<void> {
+    await tx.run('UPDATE ingest_keys SET issue_id = ? WHERE source = ? AND event_key = ?', [issueId, source, eventKey]);
+  }
+
+  /**
+   * One more firing of an issue believed active; undefined when it is no longer open/investigating. Returns the
+   * fresh count and time (another process may have counted firings too).
+   */
+  async recordFiringIfActive(tx: SqlExecutor, issueId: string, occurredAt: number): Promise<Pick<Issue, 'alert_count' | 'last_seen_at' | 'status' | 'severity'> | undefined> {
+    const row = await tx.get(
+      `UPDATE issues SET alert_count = alert_count + 1, last_seen_at = MAX(last_seen_at, ?)
+       WHERE id = ? AND status IN ('open', 'investigating') RETURNING alert_count, last_seen_at, status, severity`,
+      [occurredAt, issueId],
+    );
+    if (!row) return undefined;
+    return {
+      alert_count: Number(row.alert_count),
+      last_seen_at: Number(row.last_seen_at),
+      status: row.status === 'investigating' ? 'investigating' : 'open',
+      severity: row.severity === 'critical' ? 'critical' : 'warning',
+    };
+  }
+
   async findActive(tx: SqlExecutor, serverId: string, fingerprint: string): Promise<Issue | undefined> {
     const row = await tx.get(
       `SELECT * FROM issues WHERE server_id = ? AND alert_fingerprint = ? AND status IN ('open', 'investigating')`,

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { defaultConfig } from '../../src/config/load.js';
+import { openStore } from '../../src/main.js';
 import type { AlertEvent } from '../../src/issues/types.js';
 import { openTempStore } from '../helpers/temp-store.js';
 
@@ -165,5 +167,23 @@ describe('group commit', () => {
       await Promise.all(Array.from({ length: 100 }, () => store.tracker.ingest([firing({ server_id: 'gc' })])));
     }
     expect((await store.issues.list())[0]!.alert_count).toBe(500);
+  });
+});
+
+describe('two trackers on one database file (two agents or processes)', () => {
+  it('never counts a firing on an issue the other resolved, and reads escalations from the database', async () => {
+    const a = await openTempStore();
+    const b = await openStore(defaultConfig({ opsagent: { serverId: 'test-server' } }), { dbUrl: `file:${a.path}` });
+    onTestFinished(() => b.db.close());
+    const t0 = Date.now() - 60_000;
+    const [created] = await a.tracker.ingest([firing({ server_id: 'shared', occurred_at: t0 })]);
+    await a.tracker.ingest([firing({ server_id: 'shared', occurred_at: t0 + 1000 })]); // a now knows the issue as active
+    await b.tracker.ingest([firing({ server_id: 'shared', status: 'CRITICAL', occurred_at: t0 + 2000 })]);
+    await b.tracker.ingest([firing({ server_id: 'shared', status: 'CLEAR', occurred_at: t0 + 3000 })]);
+    const [again] = await a.tracker.ingest([firing({ server_id: 'shared', occurred_at: t0 + 4000 })]);
+    expect(again).toMatchObject({ outcome: 'reopened', issue_id: created!.issue_id, alert_count: 4 });
+    const [more] = await a.tracker.ingest([firing({ server_id: 'shared', status: 'CRITICAL', occurred_at: t0 + 5000 })]);
+    expect(more).toMatchObject({ outcome: 'fired', alert_count: 5 }); // already critical: no second escalation
+    expect(await a.issues.get(created!.issue_id!)).toMatchObject({ status: 'open', severity: 'critical', alert_count: 5 });
   });
 });
