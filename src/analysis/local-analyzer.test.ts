@@ -32,7 +32,6 @@ describe('alertFamily', () => {
     ['disk_space_usage', 'disk.space', 'disk'],
     ['disk_inode_usage', 'disk.inodes', 'disk'],
     ['out_of_disk_space_time', 'disk.space', 'disk'],
-    ['opsagent_test_disk_usage', 'opsagent_test.disk', 'disk'],
     ['disk_util', 'disk.util', 'other'],
     ['web_log_5xx', 'web_log.response_codes', 'other'],
   ])('%s (%s) is a %s alert', (name, context, family) => {

@@ -5,7 +5,7 @@ export type AlertFamily = 'disk' | 'memory' | 'cpu' | 'other';
 /** Which rule set applies, from the alert's name, context and chart (Netdata names: disk_space_usage, ram_in_use, …). */
 export function alertFamily(alert: Pick<AnalysisContext['alert'], 'name' | 'context' | 'chart'>): AlertFamily {
   const text = `${alert.name} ${alert.context} ${alert.chart}`.toLowerCase();
-  if (/disk[._]space|disk[._]usage|disk[._]used|disk[._]inode|inode|out_of_disk|disk_full|filesystem|fs[._]space|no_space|\bdf\b/.test(text)) return 'disk';
+  if (/disk[._]space|disk[._]inode|inode|out_of_disk|disk_full|filesystem|fs[._]space|no_space|\bdf\b/.test(text)) return 'disk';
   if (/\bram\b|ram[._]|mem(ory)?|swap|oom/.test(text)) return 'memory';
   if (/cpu|load|softirq|steal|runq/.test(text)) return 'cpu';
   return 'other';
