@@ -51,6 +51,7 @@ export class IssueTracker {
    * rolled-back transaction) only costs a fall-back to the full path.
    */
   readonly #active = new Map<string, Issue>();
+  readonly #fingerprints = new Map<string, string>();
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -180,7 +181,7 @@ export class IssueTracker {
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
     const now = this.#now();
     const inputs = { name: event.name, context: event.context, chart: event.chart };
-    const fingerprint = generateFingerprint(inputs);
+    const fingerprint = this.#fingerprint(event);
     const cacheKey = `${event.server_id}\u0000${fingerprint}`;
     const cached = event.status === 'CLEAR' ? undefined : this.#active.get(cacheKey);
     let keyClaimed = false;
@@ -307,6 +308,18 @@ export class IssueTracker {
     changes.push(change);
     this.#remember(change.issue);
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
+  }
+
+  /** sha256 per event adds up under a storm; the same few alerts repeat, so their fingerprints are memoised. */
+  #fingerprint(event: AlertEvent): string {
+    const key = `${event.name}\u0000${event.context}\u0000${event.chart}`;
+    let fp = this.#fingerprints.get(key);
+    if (fp === undefined) {
+      if (this.#fingerprints.size >= 50_000) this.#fingerprints.clear();
+      fp = generateFingerprint(event);
+      this.#fingerprints.set(key, fp);
+    }
+    return fp;
   }
 
   #remember(issue: Issue): void {
