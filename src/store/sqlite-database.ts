@@ -38,7 +38,6 @@ export class SqliteDatabase implements Database {
     this.#db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
     retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'));
     this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('mmap_size = 268435456'); // reads of hot pages skip a copy through the page cache
     this.#db.pragma('foreign_keys = ON');
     this.#db.defaultSafeIntegers(false);
   }
