@@ -22,7 +22,7 @@ import { IssueRepository } from './store/issue-repository.js';
 import { ActionRepository } from './store/action-repository.js';
 import { Remediation } from './pipeline/remediation.js';
 import { remediationService } from './pipeline/remediation-service.js';
-import { discordForAgent } from './pipeline/notifications.js';
+import { discordForAgent, enqueueIssueNotifications } from './pipeline/notifications.js';
 import { discordInteractionsPlugin } from './server/routes/discord.js';
 import { actionRoutes } from './server/routes/actions.js';
 import { openDatabase } from './store/open-database.js';
@@ -65,6 +65,7 @@ export async function openStore(
   const tracker = new IssueTracker(issues, { policy: config.issues });
   const analysisJobs = new AnalysisRepository(db);
   if (config.analysis.enabled) enqueueAnalysisOnChanges(tracker, analysisJobs);
+  enqueueIssueNotifications(config, db, tracker);
   const actions = new ActionRepository(db);
   return {
     db,

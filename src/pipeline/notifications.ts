@@ -231,6 +231,8 @@ export function setupNotifications(deps: {
   logger: Logger;
   now?: () => number;
   senderOptions?: Partial<ConstructorParameters<typeof NotificationSender>[0]>;
+  /** openStore already queues issue notifications (enqueueIssueNotifications), so the CLI's changes are announced too. */
+  issueHookRegistered?: boolean;
 }): NotificationsSetup {
   const { config } = deps;
   const render: RenderContext = { publicUrl: publicUrlOf(config) };
@@ -258,11 +260,20 @@ export function setupNotifications(deps: {
     ...deps.senderOptions,
   });
   const hooks = new NotificationHooks(deps.repo, settings, { ...(deps.now ? { now: deps.now } : {}), wake: () => sender.wake() });
-  deps.tracker.onChanges(hooks.onIssueChanges);
+  if (!deps.issueHookRegistered) deps.tracker.onChanges(hooks.onIssueChanges);
   deps.tracker.afterCommit(hooks.afterCommit);
   deps.remediation?.onActionChanges(hooks.onActionChanges);
   deps.remediation?.onActionEvent(hooks.afterCommit);
   return { hooks, sender, render, client };
+}
+
+/**
+ * Queues Discord notifications for issue changes in the transactions that make them, in every process that opens the
+ * store (the daemon and the CLI alike); the daemon's sender delivers them. Nothing is queued while Discord is off.
+ */
+export function enqueueIssueNotifications(config: Config, db: Database, tracker: IssueTracker): void {
+  if (!config.discord.enabled || (!config.discord.webhookUrl && !config.discord.bot.token)) return;
+  tracker.onChanges(new NotificationHooks(new NotificationRepository(db), settingsFrom(config)).onIssueChanges);
 }
 
 /** The same approve/reject path as the CLI (Remediation). */
@@ -293,7 +304,7 @@ export function discordForAgent(deps: {
 }): { services: BackgroundService[]; interactions: InteractionsSetup | undefined } {
   const { config } = deps;
   const repo = new NotificationRepository(deps.db);
-  const setup = setupNotifications({ config, repo, tracker: deps.tracker, remediation: deps.remediation, logger: deps.logger });
+  const setup = setupNotifications({ config, repo, tracker: deps.tracker, remediation: deps.remediation, logger: deps.logger, issueHookRegistered: true });
   const services: BackgroundService[] = [];
   if (!setup.sender) return { services, interactions: undefined };
   services.push(setup.sender);

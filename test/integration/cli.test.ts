@@ -121,3 +121,20 @@ describe('the opsagent CLI', () => {
     check.close();
   });
 });
+
+describe('Discord notifications from the CLI', () => {
+  it('queues the announcement of a critical issue ingested with the CLI, for the daemon to send', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'cli.db');
+    const config = join(dir, 'netdata.yaml');
+    writeFileSync(config, 'opsagent:\n  serverId: "cli-host"\ndiscord:\n  webhookUrl: "http://127.0.0.1:9/api/webhooks/1/t"\n');
+    const r = await runCli(['--config', config, '--db', db, 'alerts-ingest', '-'], { input: JSON.stringify(event({ status: 'CRITICAL', value: 99 })) });
+    expect(r.code).toBe(0);
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      expect(sqlite.prepare(`SELECT status, dedup_key FROM notifications`).all()).toEqual([{ status: 'pending', dedup_key: expect.stringMatching(/^created:issue-/) }]);
+    } finally {
+      sqlite.close();
+    }
+  });
+});
