@@ -58,6 +58,8 @@ export interface AnalysisWorkerDeps {
   onAnalysed?: OnAnalysed;
   now?: () => number;
   pollIntervalMs?: number;
+  /** How far back recorded analyses are still handed to remediation after a restart (default 1 h). */
+  handOffWindowMs?: number;
   /** How long stop() waits for an analysis in flight; after that the job stays 'running' and is retried at start. */
   stopGraceMs?: number;
 }
@@ -159,6 +161,7 @@ export class AnalysisWorker implements BackgroundService {
           this.#wanted = true; // claimed one: look again after it
           await this.runJob(job).catch(() => undefined); // recorded on the job row and logged; go on with the next
         }
+        await this.#handOff();
       }
     } catch (err) {
       this.#lastError = errorMessage(err);
@@ -217,8 +220,9 @@ export class AnalysisWorker implements BackgroundService {
       if (this.#d.onAnalysed) {
         try {
           await this.#d.onAnalysed(issue, result.proposedActions, commentId);
+          await this.#d.jobs.markProposalsHandled(job.id, this.#now());
         } catch (err) {
-          log.warn({ err: errorMessage(err) }, 'the remediation stage failed on this analysis');
+          log.warn({ err: errorMessage(err) }, 'the remediation stage failed on this analysis; it is retried on the next wake');
         }
       }
       return { job, issue, result, commentId };
@@ -229,6 +233,32 @@ export class AnalysisWorker implements BackgroundService {
         log.error({ err: errorMessage(err) }, 'analysis failed');
       }
       throw err;
+    }
+  }
+
+  /**
+   * Hands recorded analyses to the remediation stage when that did not happen right after them: the agent stopped
+   * in between, or the analysis ran from the CLI (`issues-analyze`), which records but never acts. Only recent ones
+   * (within the approval timeout): an old analysis no longer describes the machine.
+   */
+  async #handOff(): Promise<void> {
+    const onAnalysed = this.#d.onAnalysed;
+    if (!onAnalysed) return;
+    const since = this.#now() - (this.#d.handOffWindowMs ?? 3_600_000);
+    for (const pending of await this.#d.jobs.awaitingHandoff(since, 20)) {
+      if (this.#stopped) return;
+      const issue = await this.#d.issues.get(pending.issueId);
+      const proposals = (pending.metadata as { proposedActions?: unknown } | null)?.proposedActions;
+      if (issue && (issue.status === 'open' || issue.status === 'investigating') && Array.isArray(proposals)) {
+        try {
+          // Re-validated by the remediation stage against the catalog and gated like any other proposal.
+          await onAnalysed(issue, proposals as ValidProposal[], pending.commentId);
+        } catch (err) {
+          this.#d.logger.warn({ component: 'analysis', issueId: issue.id, err: errorMessage(err) }, 'handing an analysis to remediation failed; retried on the next wake');
+          continue;
+        }
+      }
+      await this.#d.jobs.markProposalsHandled(pending.jobId, this.#now());
     }
   }
 

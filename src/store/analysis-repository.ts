@@ -18,6 +18,7 @@ const JobRow = z.object({
   started_at: z.number().nullable(),
   finished_at: z.number().nullable(),
   error: z.string().nullable(),
+  proposals_handled_at: z.number().nullable().optional(),
 });
 export type AnalysisJob = z.infer<typeof JobRow>;
 
@@ -130,6 +131,29 @@ export class AnalysisRepository {
       `UPDATE analysis_jobs SET status = 'done', analyzer = ?, comment_id = ?, finished_at = ?, error = ? WHERE id = ?`,
       [outcome.analyzer, outcome.commentId, outcome.now, outcome.note ?? null, jobId],
     );
+  }
+
+  async markProposalsHandled(jobId: number, now: number): Promise<void> {
+    await this.#db.run('UPDATE analysis_jobs SET proposals_handled_at = ? WHERE id = ? AND proposals_handled_at IS NULL', [now, jobId]);
+  }
+
+  /** Recorded analyses (finished after sinceMs) whose proposals never reached the remediation stage, oldest first. */
+  async awaitingHandoff(sinceMs: number, limit: number): Promise<{ jobId: number; issueId: string; commentId: number; metadata: unknown }[]> {
+    const rows = await this.#db.all(
+      `SELECT j.id AS job_id, j.issue_id, j.comment_id, c.metadata FROM analysis_jobs j JOIN issue_comments c ON c.id = j.comment_id
+       WHERE j.status = 'done' AND j.comment_id IS NOT NULL AND j.proposals_handled_at IS NULL AND j.finished_at > ?
+       ORDER BY j.id LIMIT ?`,
+      [sinceMs, limit],
+    );
+    return rows.map((r) => {
+      let metadata: unknown = null;
+      try {
+        metadata = typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as unknown) : null;
+      } catch {
+        metadata = null;
+      }
+      return { jobId: Number(r.job_id), issueId: String(r.issue_id), commentId: Number(r.comment_id), metadata };
+    });
   }
 
   async fail(jobId: number, error: string, now: number): Promise<void> {

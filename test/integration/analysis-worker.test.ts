@@ -206,3 +206,24 @@ describe('analysis jobs', () => {
     expect((await store.issues.get(r!.issue_id!))!.status).toBe('investigating');
   });
 });
+
+describe('handing analyses to remediation', () => {
+  it('hands an analysis recorded without a remediation stage (the CLI, or a stop in between) to the daemon once', async () => {
+    const store = await openTempStore();
+    const [created] = await store.tracker.ingest([event()]);
+    const cli = worker(store); // like `issues-analyze`: records the analysis, acts on nothing
+    cli.start();
+    await until(async () => (await store.issues.comments(created!.issue_id!)).some((c) => c.comment_type === 'analysis'));
+    await cli.stop();
+
+    const handed: { issueId: string; types: string[]; commentId: number }[] = [];
+    const daemon = worker(store, { onAnalysed: (issueId, proposals, commentId) => void handed.push({ issueId, types: proposals.map((p) => p.type), commentId }) });
+    daemon.start();
+    await until(async () => handed.length === 1);
+    daemon.wake();
+    await new Promise((r) => setTimeout(r, 500));
+    await daemon.idle();
+    const analysis = (await store.issues.comments(created!.issue_id!)).find((c) => c.comment_type === 'analysis')!;
+    expect(handed).toEqual([{ issueId: created!.issue_id, types: (analysis.metadata!.proposedActions as { type: string }[]).map((p) => p.type), commentId: analysis.id }]);
+  });
+});
