@@ -24,7 +24,8 @@ export function registerAnalysisCommands(program: Command): void {
           agentId: store.serverId,
           maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
           logger: ctx.logger,
-          onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),
+          // The CLI records the analysis and never acts: without a remediation stage the daemon takes the hand-off.
+          ...(store.onAnalysed ? { onAnalysed: store.onAnalysed } : {}),
         });
         if (!opts.json) process.stderr.write(`analysing ${issueId}…\n`);
         const run = await worker.analyseNow(issueId);

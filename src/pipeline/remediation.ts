@@ -172,6 +172,12 @@ export class Remediation {
    * In readonly mode nothing waits for approval: a human is told "Manual intervention required" instead.
    */
   async handleProposals(issue: Issue, proposals: readonly ValidProposal[], analysisCommentId?: number | null): Promise<ActionRecord[]> {
+    // An analysis may be handed off twice (a restart between the decisions and their record, two agents on one
+    // database): its decisions are taken once.
+    if (analysisCommentId != null) {
+      const decided = await this.#actions.listForAnalysis(analysisCommentId);
+      if (decided.length > 0) return decided;
+    }
     const results: ActionRecord[] = [];
     const readonlyDenied: ActionRecord[] = [];
     for (const proposal of proposals) {

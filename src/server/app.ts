@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url ?? '';
     if (!route.startsWith('/api/v1/') || route === '/api/v1/discord/interactions') return; // Discord signs its calls
-    const formBody = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const formBody = (request.headers['content-type'] ?? '').trim().toLowerCase().startsWith('application/x-www-form-urlencoded');
     if (formBody && route !== '/api/v1/webhooks/netdata') {
       // Only Netdata's sender posts forms; elsewhere a form is what a cross-site page would send.
       return reply.code(415).send({ error: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON (Content-Type: application/json)' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { implausibleTime } from './event-time.js';
+import { eventTime, implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../issues/types.js';
 
 /**
@@ -99,7 +99,7 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
       source: 'alertmanager',
       source_alert_id: fingerprint,
       event_key: `${fingerprint}:${alert.startsAt}:${alert.status}`,
-      occurred_at: alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt,
+      occurred_at: eventTime(alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt, defaults.now),
     };
     const info = alert.annotations?.summary ?? alert.annotations?.description;
     if (info) event.info = info.slice(0, 4_000);

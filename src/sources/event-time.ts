@@ -1,7 +1,7 @@
 /** Earliest event time we accept: anything before is a unit mistake (seconds read as ms, or a zero value). */
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
-/** How far ahead of our clock a sender's clock may run. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** Beyond this a future time is a unit mistake (microseconds), not a sender clock running ahead. */
+export const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
 
 /**
  * Why an event time (ms) is not believable, or undefined when it is. A timestamp in microseconds would put
@@ -12,7 +12,12 @@ export function implausibleTime(ms: number, nowMs: number): string | undefined {
   if (ms < EARLIEST_MS) return `${new Date(ms).toISOString()} is before 2000: send milliseconds since the epoch (or ISO 8601)`;
   if (ms > nowMs + MAX_CLOCK_SKEW_MS) {
     const shown = ms < 8.64e15 ? new Date(ms).toISOString() : `${ms}`;
-    return `${shown} is more than 5 minutes in the future: send milliseconds since the epoch (or ISO 8601) and check the sender's clock`;
+    return `${shown} is more than a day in the future: send milliseconds since the epoch (or ISO 8601) and check the sender's clock`;
   }
   return undefined;
+}
+
+/** A sender clock running ahead (within the skew above) is read as "now": a future last_seen_at would make later clears look stale. */
+export function eventTime(ms: number, nowMs: number): number {
+  return Math.min(ms, nowMs);
 }

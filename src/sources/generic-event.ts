@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { AlertEvent } from '../issues/types.js';
-import { implausibleTime } from './event-time.js';
+import { eventTime, implausibleTime } from './event-time.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -58,6 +58,7 @@ export function parseGenericEvents(body: unknown, defaults: { serverId: string; 
     const occurred = typeof e.occurred_at === 'string' ? Date.parse(e.occurred_at) : (e.occurred_at ?? defaults.now);
     const badTime = implausibleTime(occurred, defaults.now);
     if (badTime) throw new AppError('INPUT_INVALID', `${describePath(index, ['occurred_at'])}: ${badTime}`);
+    const occurredAt = eventTime(occurred, defaults.now);
     const event: AlertEvent = {
       server_id: e.server_id ?? defaults.serverId,
       name: e.name,
@@ -65,7 +66,7 @@ export function parseGenericEvents(body: unknown, defaults: { serverId: string; 
       chart: e.chart ?? e.context ?? e.name,
       status: e.status,
       source: 'opsagent',
-      occurred_at: occurred,
+      occurred_at: occurredAt,
     };
     if (e.value !== undefined) event.value = e.value;
     if (e.units !== undefined) event.units = e.units;

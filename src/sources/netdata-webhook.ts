@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
-import { implausibleTime } from './event-time.js';
+import { eventTime, implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../issues/types.js';
 import { alertStatusOf } from './netdata-transition.js';
 
@@ -61,7 +62,10 @@ export function parseNetdataNotification(
   if (n.name === 'test_alarm' && n.chart === 'test.chart') return { kind: 'ignored', reason: 'alarm-notify.sh test notification' };
   const status = alertStatusOf(n.status);
   if (!status) return { kind: 'ignored', reason: `status ${n.status} is not a firing or a clear` };
-  const serverId = defaults.serverIdOverride || n.server_id || n.host || defaults.serverId;
+  // The Netdata of this machine reports its hostname: its events belong to the agent's own id, as the poller's do,
+  // so push and poll share issues and event keys.
+  const host = n.host && n.host !== hostname() ? n.host : '';
+  const serverId = defaults.serverIdOverride || n.server_id || host || defaults.serverId;
   const when = n.when ? Number(n.when) : 0;
   const badTime = when > 0 ? implausibleTime(when * 1000, defaults.now) : undefined;
   if (badTime) throw new AppError('INPUT_INVALID', `Netdata notification: field when (epoch seconds): ${badTime}`);
@@ -73,7 +77,7 @@ export function parseNetdataNotification(
     status,
     value: numberOrNull(n.value),
     source: 'netdata',
-    occurred_at: when > 0 ? when * 1000 : defaults.now,
+    occurred_at: when > 0 ? eventTime(when * 1000, defaults.now) : defaults.now,
   };
   if (n.units) event.units = n.units;
   if (n.info) event.info = n.info;

@@ -258,6 +258,12 @@ export class ActionRepository {
     return rows.map(toAction);
   }
 
+  /** The actions decided for one analysis (its comment id): non-empty means that analysis was handed off already. */
+  async listForAnalysis(commentId: number): Promise<ActionRecord[]> {
+    const rows = await this.#db.all('SELECT * FROM actions WHERE analysis_comment_id = ? ORDER BY created_at ASC, id ASC', [commentId]);
+    return rows.map(toAction);
+  }
+
   async listForIssue(issueId: string): Promise<ActionRecord[]> {
     const rows = await this.#db.all('SELECT * FROM actions WHERE issue_id = ? ORDER BY created_at ASC, id ASC', [issueId]);
     return rows.map(toAction);

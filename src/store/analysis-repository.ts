@@ -142,6 +142,8 @@ export class AnalysisRepository {
     const rows = await this.#db.all(
       `SELECT j.id AS job_id, j.issue_id, j.comment_id, c.metadata FROM analysis_jobs j JOIN issue_comments c ON c.id = j.comment_id
        WHERE j.status = 'done' AND j.comment_id IS NOT NULL AND j.proposals_handled_at IS NULL AND j.finished_at > ?
+         -- only an issue's latest analysis: an older one describes a state that has moved on
+         AND NOT EXISTS (SELECT 1 FROM analysis_jobs k WHERE k.issue_id = j.issue_id AND k.id > j.id AND k.status = 'done' AND k.comment_id IS NOT NULL)
        ORDER BY j.id LIMIT ?`,
       [sinceMs, limit],
     );

@@ -376,3 +376,21 @@ describe('remediation: gate, hourly limit, approvals, verification', () => {
     expect((await actionComments(store, issue.id)).at(-1)).toBe('❌ custom_command: not run: shell commands need actions.customCommand.allowShell: true');
   });
 });
+
+describe('handing one analysis off twice', () => {
+  it('takes its decisions once: the second hand-off returns them and records nothing new', async () => {
+    const dir = tempDir();
+    const config = configWith(dir, { permissionLevel: 'readonly' });
+    const store = await openTempStore({ config });
+    const { remediation, events } = build(store, config, { now: T0 });
+    const issue = await openIssue(store);
+    const proposals = [proposal({ type: 'restart_service', params: { service: 'api-server.service' }, reason: 'memory leak' })];
+    const first = await remediation.handleProposals(issue, proposals, 42);
+    const eventsAfterFirst = events.length;
+    const second = await remediation.handleProposals(issue, proposals, 42);
+    expect(second.map((a) => a.id)).toEqual(first.filter((a) => a.analysis_comment_id === 42).map((a) => a.id));
+    expect(second).toEqual([expect.objectContaining({ action_type: 'restart_service', status: 'denied' })]);
+    expect(events.length).toBe(eventsAfterFirst); // no second "Manual intervention required"
+    expect(await store.actions.listForIssue(issue.id)).toHaveLength(first.length);
+  });
+});
