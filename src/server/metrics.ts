@@ -33,10 +33,6 @@ export class Metrics {
     f.values.set(k, (f.values.get(k) ?? 0) + by);
   }
 
-  set(name: string, help: string, labels: Labels, value: number): void {
-    this.#family(name, 'gauge', help).values.set(key(labels), value);
-  }
-
   /** Replaces all series of a gauge (e.g. open issues by severity, read from the store at scrape time). */
   replace(name: string, help: string, series: [Labels, number][]): void {
     const f = this.#family(name, 'gauge', help);

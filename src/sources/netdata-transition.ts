@@ -17,7 +17,7 @@ export function alertStatusOf(status: string): AlertStatus | undefined {
  * a Netdata both polled and pushing counts each transition once. A Netdata restarted on a fresh state seeds both ids
  * from its start time again, so the pair does not repeat an old one.
  */
-export function transitionKey(serverId: string, alarmId: number, uniqueId: number): string {
+export function transitionKey(serverId: string, alarmId: number | string, uniqueId: number | string): string {
   return `${serverId}:${alarmId}:${uniqueId}`;
 }
 

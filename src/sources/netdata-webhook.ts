@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
 import { eventTime, implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../issues/types.js';
-import { alertStatusOf } from './netdata-transition.js';
+import { alertStatusOf, transitionKey } from './netdata-transition.js';
 
 /**
  * Netdata's push path: the variables alarm-notify.sh gives `custom_sender()` (contrib/netdata/
@@ -82,6 +82,6 @@ export function parseNetdataNotification(
   if (n.units) event.units = n.units;
   if (n.info) event.info = n.info;
   if (n.alarm_id) event.source_alert_id = n.alarm_id;
-  if (n.unique_id) event.event_key = `${serverId}:${n.alarm_id ?? ''}:${n.unique_id}`;
+  if (n.unique_id) event.event_key = transitionKey(serverId, n.alarm_id ?? '', n.unique_id);
   return { kind: 'event', event };
 }
