@@ -50,7 +50,14 @@ export class IssueTracker {
    * the write itself is conditional on the issue still being active, so an entry made stale by another process (or a
    * rolled-back transaction) only costs a fall-back to the full path.
    */
-  readonly #active = new Map<string, Issue>();
+  readonly #active = new Map<string, { issue: Issue; epoch: number }>();
+  /**
+   * The database's external-write marker when this process last held the write lock, and an epoch that moves with
+   * it. An entry written in the current epoch is exact (no other process has written since), so its firing needs no
+   * read-back; an older entry is read back once.
+   */
+  #lastMarker: number | undefined;
+  #epoch = 0;
   readonly #fingerprints = new Map<string, string>();
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
@@ -129,6 +136,7 @@ export class IssueTracker {
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
         committed.length = 0;
+        await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
           const isolated = group.length > 1;
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
@@ -183,7 +191,8 @@ export class IssueTracker {
     const inputs = { name: event.name, context: event.context, chart: event.chart };
     const fingerprint = this.#fingerprint(event);
     const cacheKey = `${event.server_id}\u0000${fingerprint}`;
-    const cached = event.status === 'CLEAR' ? undefined : this.#active.get(cacheKey);
+    const entry = event.status === 'CLEAR' ? undefined : this.#active.get(cacheKey);
+    const cached = entry?.issue;
     let keyClaimed = false;
     // A plain repeat firing of an issue this process knows to be active: no lookup, one conditional write. An
     // escalation takes the full path, which reads the severity from the database.
@@ -192,12 +201,17 @@ export class IssueTracker {
         return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
       }
       keyClaimed = event.event_key !== undefined;
-      const fresh = await this.#repo.recordFiringIfActive(tx, cached.id, event.occurred_at);
+      const counted = await this.#repo.countFiringIfActive(tx, cached.id, event.occurred_at);
+      const fresh = !counted
+        ? undefined
+        : entry!.epoch === this.#epoch
+          ? { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, event.occurred_at) }
+          : await this.#repo.firingState(tx, cached.id);
       if (fresh) {
         const updated: Issue = { ...cached, ...fresh };
         const comment = firedAgainComment(event, updated.alert_count, this.#policy);
         if (comment) await this.#repo.addComment(tx, updated.id, comment, now);
-        this.#active.set(cacheKey, updated);
+        this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
         changes.push({ kind: 'fired', issue: updated, event });
         return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
       }
@@ -310,6 +324,16 @@ export class IssueTracker {
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
   }
 
+  /** Runs first in every ingest transaction, under the write lock: nobody else can write until it commits. */
+  async #checkCache(tx: SqlExecutor): Promise<void> {
+    const marker = await this.#db.externalWriteMarker(tx);
+    if (marker === undefined || marker !== this.#lastMarker) {
+      // Another process wrote (or we cannot tell): entries still route firings, but counts are read back once each.
+      this.#epoch++;
+      this.#lastMarker = marker;
+    }
+  }
+
   /** sha256 per event adds up under a storm; the same few alerts repeat, so their fingerprints are memoised. */
   #fingerprint(event: AlertEvent): string {
     const key = `${event.name}\u0000${event.context}\u0000${event.chart}`;
@@ -325,11 +349,11 @@ export class IssueTracker {
   #remember(issue: Issue): void {
     const key = `${issue.server_id}\u0000${issue.alert_fingerprint}`;
     if (issue.status !== 'open' && issue.status !== 'investigating') {
-      if (this.#active.get(key)?.id === issue.id) this.#active.delete(key);
+      if (this.#active.get(key)?.issue.id === issue.id) this.#active.delete(key);
       return;
     }
     if (this.#active.size >= 50_000) this.#active.clear(); // bounded; the next firing of each refills it
-    this.#active.set(key, issue);
+    this.#active.set(key, { issue, epoch: this.#epoch });
   }
 
   // ---- changes made by people or by the agent ----------------------------------------------------

@@ -26,6 +26,11 @@ export interface Database extends SqlExecutor {
    * other processes wait on the busy timeout. fn must do all its SQL through tx.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * A number that changes whenever another connection (another process) has committed since this connection last
+   * asked; undefined when the adapter cannot tell (a remote server may answer from different connections).
+   */
+  externalWriteMarker(tx: SqlExecutor): Promise<number | undefined>;
   /** Runs a multi-statement script inside the current connection (used by migrations inside a transaction). */
   execScript(tx: SqlExecutor, sql: string): Promise<void>;
   close(): Promise<void>;

@@ -90,18 +90,19 @@ export class IssueRepository {
     await tx.run('UPDATE ingest_keys SET issue_id = ? WHERE source = ? AND event_key = ?', [issueId, source, eventKey]);
   }
 
-  /**
-   * One more firing of an issue believed active; undefined when it is no longer open/investigating. Returns the
-   * fresh count and time (another process may have counted firings too).
-   */
-  async recordFiringIfActive(tx: SqlExecutor, issueId: string, occurredAt: number): Promise<Pick<Issue, 'alert_count' | 'last_seen_at' | 'status' | 'severity'> | undefined> {
-    // Two statements on purpose: UPDATE … RETURNING of an indexed column (last_seen_at) makes SQLite take a
-    // two-pass plan, ~4× slower than the plain update plus a primary-key read.
+  /** One more firing of an issue believed active; false when it is no longer open/investigating. */
+  async countFiringIfActive(tx: SqlExecutor, issueId: string, occurredAt: number): Promise<boolean> {
+    // No RETURNING on purpose: UPDATE … RETURNING of an indexed column makes SQLite take a two-pass plan, ~4× slower
+    // than the plain update (plus a primary-key read when the caller needs the fresh values).
     const r = await tx.run(
       `UPDATE issues SET alert_count = alert_count + 1, last_seen_at = MAX(last_seen_at, ?) WHERE id = ? AND status IN ('open', 'investigating')`,
       [occurredAt, issueId],
     );
-    if (r.changes === 0) return undefined;
+    return r.changes === 1;
+  }
+
+  /** The values of an issue another process may have changed since this one last read it. */
+  async firingState(tx: SqlExecutor, issueId: string): Promise<Pick<Issue, 'alert_count' | 'last_seen_at' | 'status' | 'severity'> | undefined> {
     const row = await tx.get('SELECT alert_count, last_seen_at, status, severity FROM issues WHERE id = ?', [issueId]);
     if (!row) return undefined;
     return {
@@ -198,8 +199,9 @@ export class IssueRepository {
   }
 
   /**
-   * Newest activity first. Each status is read in index order (status, last_seen_at, id) with its own LIMIT and the
-   * pages are merged here: one `status IN (…)` query would sort every matching row first.
+   * Newest activity first. Each status is read with its own LIMIT and the pages are merged here: one `status IN (…)`
+   * query would sort every matching row first. Resolved and closed issues (the long history) are read in the order
+   * of their partial index; active ones are few and sorted by SQLite's top-N sorter (see migration 0006).
    */
   async list(filter: IssueFilter = {}): Promise<Issue[]> {
     const where: string[] = [];
@@ -225,9 +227,14 @@ export class IssueRepository {
     // the planner away from the status index.
     const statusColumn = filter.serverId ? '+status' : 'status';
     const pages = await Promise.all(
-      statuses.map((status) =>
-        this.#db.all(`SELECT * FROM issues WHERE ${statusColumn} = ?${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`, [status, ...args, limit + offset]),
-      ),
+      statuses.map((status) => {
+        // The partial index is used only when the query repeats its WHERE term word for word.
+        const history = !filter.serverId && (status === 'resolved' || status === 'closed') ? ` AND status IN ('resolved', 'closed')` : '';
+        return this.#db.all(
+          `SELECT * FROM issues WHERE ${statusColumn} = ?${history}${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`,
+          [status, ...args, limit + offset],
+        );
+      }),
     );
     const rows = pages.flat();
     rows.sort((a, b) => Number(b.last_seen_at) - Number(a.last_seen_at) || (String(b.id) < String(a.id) ? -1 : String(b.id) > String(a.id) ? 1 : 0));

@@ -78,6 +78,10 @@ export class LibsqlDatabase implements Database {
     });
   }
 
+  async externalWriteMarker(): Promise<number | undefined> {
+    return undefined; // a remote libSQL server may answer each request from a different connection
+  }
+
   async execScript(tx: SqlExecutor, sql: string): Promise<void> {
     // libSQL transactions run one statement per execute: split the script on statement boundaries.
     for (const statement of splitSqlScript(sql)) await tx.run(statement);

@@ -89,6 +89,11 @@ export class SqliteDatabase implements Database {
     });
   }
 
+  async externalWriteMarker(tx: SqlExecutor): Promise<number | undefined> {
+    const row = await tx.get('PRAGMA data_version');
+    return row ? Number(row.data_version) : undefined;
+  }
+
   async execScript(_tx: SqlExecutor, sql: string): Promise<void> {
     this.#db.exec(sql);
   }

@@ -186,4 +186,25 @@ describe('two trackers on one database file (two agents or processes)', () => {
     expect(more).toMatchObject({ outcome: 'fired', alert_count: 5 }); // already critical: no second escalation
     expect(await a.issues.get(created!.issue_id!)).toMatchObject({ status: 'open', severity: 'critical', alert_count: 5 });
   });
+
+  it('reports exact counts when the other tracker counted firings of an issue both know as active', async () => {
+    const a = await openTempStore();
+    const b = await openStore(defaultConfig({ opsagent: { serverId: 'test-server' } }), { dbUrl: `file:${a.path}` });
+    onTestFinished(() => b.db.close());
+    const t0 = Date.now() - 60_000;
+    const at = (i: number) => firing({ server_id: 'shared', occurred_at: t0 + i * 1000 });
+    await a.tracker.ingest([at(0), at(1)]); // a caches the active issue with count 2
+    await b.tracker.ingest([at(2)]); // b reads it from the database, then caches it too
+    await b.tracker.ingest([at(3), at(4)]);
+    const [fromA] = await a.tracker.ingest([at(5)]); // a's cached count (2) is stale: 6 is only right if a reads back
+    expect(fromA).toMatchObject({ outcome: 'fired', alert_count: 6 });
+    const [nextA] = await a.tracker.ingest([at(6)]); // nobody else wrote since: the cache is exact again
+    expect(nextA).toMatchObject({ alert_count: 7 });
+    const [fromB] = await b.tracker.ingest([at(7)]);
+    expect(fromB).toMatchObject({ alert_count: 8 });
+    const issue = await a.issues.get(fromA!.issue_id!);
+    expect(issue).toMatchObject({ alert_count: 8, last_seen_at: t0 + 7000 });
+    const fired = (await a.issues.comments(issue!.id)).filter((c) => c.comment_type === 'alert_fired').map((c) => c.metadata?.count);
+    expect(fired).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // one comment per firing, numbered without gaps or repeats
+  });
 });
