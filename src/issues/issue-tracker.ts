@@ -15,8 +15,12 @@ import {
 } from './lifecycle.js';
 import type { AlertEvent, Issue, IngestResult, IssueChange, IssueStatus, NewComment } from './types.js';
 
-/** Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. */
-export type ChangeHook = (tx: SqlExecutor, changes: IssueChange[]) => Promise<void>;
+/**
+ * Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. It may
+ * return a callback to run once that work is committed; the callback is dropped when the transaction rolls back.
+ */
+export type ChangeHook = (tx: SqlExecutor, changes: IssueChange[]) => Promise<void | AfterCommit>;
+export type AfterCommit = () => void;
 /** Runs after the commit; used to wake workers without polling. Must not throw. */
 export type CommitListener = (changes: IssueChange[]) => void;
 
@@ -28,6 +32,11 @@ interface Pending {
   step: IngestStep | undefined;
   resolve: (results: IngestResult[]) => void;
   reject: (err: unknown) => void;
+}
+
+function refusesEveryWrite(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT)/.test(code);
 }
 
 /** Most events one group commit takes, so one transaction stays short under a storm. */
@@ -129,27 +138,31 @@ export class IssueTracker {
     }
   }
 
-  async #commitGroup(group: Pending[]): Promise<void> {
-    const outcomes: ({ ok: true; results: IngestResult[] } | { ok: false; error: unknown })[] = [];
-    const committed: IssueChange[] = [];
+  /**
+   * Commits a group in one transaction. Optimistically without savepoints (two statements less per caller); when any
+   * caller fails, the transaction is rolled back and the group is run again with each caller in its own savepoint, so
+   * only the failing caller is refused.
+   */
+  async #commitGroup(group: Pending[], isolated = false): Promise<void> {
+    type Outcome = { ok: true; results: IngestResult[]; changes: IssueChange[]; after: AfterCommit[] } | { ok: false; error: unknown };
+    const outcomes: Outcome[] = [];
+    let callerFailed = false;
     try {
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
-        committed.length = 0;
         await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
-          const isolated = group.length > 1;
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
           try {
             const changes: IssueChange[] = [];
             const results: IngestResult[] = [];
             for (const event of pending.events) results.push(await this.#apply(tx, event, changes));
-            if (changes.length > 0) for (const hook of this.#hooks) await hook(tx, changes);
+            const after = await this.#runHooks(tx, changes);
             if (pending.step) await pending.step(tx);
             if (isolated) await tx.run(`RELEASE ingest_${i}`);
-            outcomes.push({ ok: true, results });
-            committed.push(...changes);
+            outcomes.push({ ok: true, results, changes, after });
           } catch (error) {
+            callerFailed = true;
             if (!isolated) throw error;
             try {
               await tx.run(`ROLLBACK TO ingest_${i}`);
@@ -165,15 +178,40 @@ export class IssueTracker {
       });
     } catch (error) {
       this.#active.clear();
+      // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
+      if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
       return;
     }
+    const committed: IssueChange[] = [];
     group.forEach((pending, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) pending.resolve(outcome.results);
-      else pending.reject(outcome.error);
+      if (!outcome.ok) return pending.reject(outcome.error);
+      committed.push(...outcome.changes);
+      this.#runAfterCommit(outcome.after);
+      pending.resolve(outcome.results);
     });
     if (committed.length > 0) this.#notify(committed);
+  }
+
+  async #runHooks(tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit[]> {
+    const after: AfterCommit[] = [];
+    if (changes.length === 0) return after;
+    for (const hook of this.#hooks) {
+      const callback = await hook(tx, changes);
+      if (callback) after.push(callback);
+    }
+    return after;
+  }
+
+  #runAfterCommit(callbacks: AfterCommit[]): void {
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch {
+        // Only wakes or informs listeners: the data is committed, and ingest must not fail after the fact.
+      }
+    }
   }
 
   #notify(changes: IssueChange[]): void {
@@ -361,12 +399,14 @@ export class IssueTracker {
   /** Runs fn in a write transaction and passes its changes through the hooks and listeners like ingest does. */
   async mutate<T>(fn: (tx: SqlExecutor, changes: IssueChange[]) => Promise<T>): Promise<T> {
     const changes: IssueChange[] = [];
+    let after: AfterCommit[] = [];
     const result = await this.#db.transaction(async (tx) => {
       changes.length = 0;
       const r = await fn(tx, changes);
-      if (changes.length > 0) for (const hook of this.#hooks) await hook(tx, changes);
+      after = await this.#runHooks(tx, changes);
       return r;
     });
+    this.#runAfterCommit(after);
     if (changes.length > 0) this.#notify(changes);
     return result;
   }

@@ -4,7 +4,7 @@ import type { ExecutionContext, ExecutorTable } from '../actions/executors/types
 import { canExecuteAction, HOURLY_LIMIT, type Permissions } from '../actions/permission-gate.js';
 import type { Config } from '../config/schema.js';
 import { AppError, errorMessage } from '../errors.js';
-import type { IssueTracker } from '../issues/issue-tracker.js';
+import type { AfterCommit, IssueTracker } from '../issues/issue-tracker.js';
 import type { Issue, IssueChange } from '../issues/types.js';
 import type { Logger } from '../logger.js';
 import {
@@ -98,8 +98,6 @@ export class Remediation {
   readonly #selfPids: number[];
   readonly #hooks: ActionHook[] = [];
   readonly #listeners: ActionListener[] = [];
-  /** Verification events recorded inside a tracker transaction, emitted once it commits. */
-  readonly #afterIssueCommit = new Map<string, ActionEvent[]>();
   readonly #running = new Set<string>();
 
   constructor(deps: RemediationDeps) {
@@ -115,7 +113,6 @@ export class Remediation {
     this.#selfPids = deps.selfPids ?? [process.pid, process.ppid];
     // Verification reacts to the resolution in the same transaction that resolved the issue.
     deps.tracker.onChanges((tx, changes) => this.#onIssueChanges(tx, changes));
-    deps.tracker.afterCommit((changes) => this.#flushIssueEvents(changes));
   }
 
   get repository(): ActionRepository {
@@ -594,7 +591,7 @@ export class Remediation {
 
   // ---- verification on resolution (inside the tracker's transaction) --------------------------------------
 
-  async #onIssueChanges(tx: SqlExecutor, changes: IssueChange[]): Promise<void> {
+  async #onIssueChanges(tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit | undefined> {
     const events: ActionEvent[] = [];
     for (const change of changes) {
       const issue = change.issue;
@@ -609,17 +606,8 @@ export class Remediation {
         events.push({ kind: 'verified', action: { ...a, verification: 'verified', verified_at: now }, issue, message: `Verified: alert cleared ${minutes} min after ${a.action_type}` });
       }
     }
-    if (events.length === 0) return;
+    if (events.length === 0) return undefined;
     for (const hook of this.#hooks) await hook(tx, events);
-    for (const e of events) this.#afterIssueCommit.set(e.issue.id, [...(this.#afterIssueCommit.get(e.issue.id) ?? []), e]);
-  }
-
-  #flushIssueEvents(changes: IssueChange[]): void {
-    for (const change of changes) {
-      const events = this.#afterIssueCommit.get(change.issue.id);
-      if (!events) continue;
-      this.#afterIssueCommit.delete(change.issue.id);
-      this.#emit(events);
-    }
+    return () => this.#emit(events); // listeners hear of a verification only once it is committed
   }
 }

@@ -199,9 +199,8 @@ export class IssueRepository {
   }
 
   /**
-   * Newest activity first. Each status is read with its own LIMIT and the pages are merged here: one `status IN (…)`
-   * query would sort every matching row first. Resolved and closed issues (the long history) are read in the order
-   * of their partial index; active ones are few and sorted by SQLite's top-N sorter (see migration 0006).
+   * Newest activity first. Each status is read in index order (status, last_seen_at, id) with its own LIMIT and the
+   * pages are merged here: one `status IN (…)` query would sort every matching row first.
    */
   async list(filter: IssueFilter = {}): Promise<Issue[]> {
     const where: string[] = [];
@@ -227,14 +226,9 @@ export class IssueRepository {
     // the planner away from the status index.
     const statusColumn = filter.serverId ? '+status' : 'status';
     const pages = await Promise.all(
-      statuses.map((status) => {
-        // The partial index is used only when the query repeats its WHERE term word for word.
-        const history = !filter.serverId && (status === 'resolved' || status === 'closed') ? ` AND status IN ('resolved', 'closed')` : '';
-        return this.#db.all(
-          `SELECT * FROM issues WHERE ${statusColumn} = ?${history}${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`,
-          [status, ...args, limit + offset],
-        );
-      }),
+      statuses.map((status) =>
+        this.#db.all(`SELECT * FROM issues WHERE ${statusColumn} = ?${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`, [status, ...args, limit + offset]),
+      ),
     );
     const rows = pages.flat();
     rows.sort((a, b) => Number(b.last_seen_at) - Number(a.last_seen_at) || (String(b.id) < String(a.id) ? -1 : String(b.id) > String(a.id) ? 1 : 0));

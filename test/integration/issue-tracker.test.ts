@@ -168,6 +168,30 @@ describe('group commit', () => {
     }
     expect((await store.issues.list())[0]!.alert_count).toBe(500);
   });
+
+  it('refuses only the caller that fails, and runs after-commit callbacks only for what was committed', async () => {
+    const store = await openTempStore();
+    const announced: string[] = [];
+    store.tracker.onChanges(async (_tx, changes) => () => announced.push(...changes.map((c) => c.issue.server_id)));
+    const ok1 = store.tracker.ingest([firing({ server_id: 'g1' })]);
+    const bad = store.tracker.ingest([firing({ server_id: 'g2' })], {
+      inTransaction: async (tx) => {
+        await tx.run("INSERT INTO source_cursors (source_id, cursor, updated_at) VALUES ('bad', 'x', 0)");
+        throw new Error('the cursor step failed');
+      },
+    });
+    const ok2 = store.tracker.ingest([firing({ server_id: 'g3' }), firing({ server_id: 'g3' })]);
+    const settled = await Promise.allSettled([ok1, bad, ok2]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toContain('the cursor step failed');
+    const issues = await store.issues.list();
+    expect(issues.map((i) => [i.server_id, i.alert_count]).sort()).toEqual([['g1', 1], ['g3', 2]]);
+    expect(await store.db.get("SELECT cursor FROM source_cursors WHERE source_id = 'bad'")).toBeUndefined();
+    expect(announced.sort()).toEqual(['g1', 'g3', 'g3']);
+    // The cache was dropped with the rolled-back attempt: the next firings still count from the database.
+    const [next] = await store.tracker.ingest([firing({ server_id: 'g3' })]);
+    expect(next).toMatchObject({ outcome: 'fired', alert_count: 3 });
+  });
 });
 
 describe('two trackers on one database file (two agents or processes)', () => {
