@@ -101,6 +101,11 @@ export class IssueRepository {
     return r.changes === 1;
   }
 
+  /** Firings already known to belong to an active issue in this transaction, written at once. */
+  async addFirings(tx: SqlExecutor, issueId: string, firings: number, lastSeenAt: number): Promise<void> {
+    await tx.run('UPDATE issues SET alert_count = alert_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?', [firings, lastSeenAt, issueId]);
+  }
+
   /** The values of an issue another process may have changed since this one last read it. */
   async firingState(tx: SqlExecutor, issueId: string): Promise<Pick<Issue, 'alert_count' | 'last_seen_at' | 'status' | 'severity'> | undefined> {
     const row = await tx.get('SELECT alert_count, last_seen_at, status, severity FROM issues WHERE id = ?', [issueId]);

@@ -169,6 +169,29 @@ describe('group commit', () => {
     expect((await store.issues.list())[0]!.alert_count).toBe(500);
   });
 
+  it('adds up firings of one issue within a group exactly, around an escalation, a clear and a reopen', async () => {
+    const store = await openTempStore();
+    const t0 = Date.now() - 60_000;
+    const at = (i: number, status: AlertEvent['status'] = 'WARNING') => firing({ server_id: 'agg', status, occurred_at: t0 + i * 1000 });
+    await store.tracker.ingest([at(1)]); // created and cached
+    const results = await Promise.all([
+      store.tracker.ingest([at(2)]),
+      store.tracker.ingest([at(3), at(4)]),
+      store.tracker.ingest([at(5, 'CRITICAL')]),
+      store.tracker.ingest([at(6)]),
+      store.tracker.ingest([at(7, 'CLEAR')]),
+      store.tracker.ingest([at(8)]),
+      store.tracker.ingest([at(9), at(10)]),
+    ]);
+    expect(results.flat().map((r) => [r.outcome, r.alert_count])).toEqual([
+      ['fired', 2], ['fired', 3], ['fired', 4], ['escalated', 5], ['fired', 6], ['resolved', 6], ['reopened', 7], ['fired', 8], ['fired', 9],
+    ]);
+    const issue = await store.issues.get(results[0]![0]!.issue_id!);
+    expect(issue).toMatchObject({ status: 'open', severity: 'critical', alert_count: 9, last_seen_at: t0 + 10_000 });
+    const fired = (await store.issues.comments(issue!.id)).filter((c) => c.comment_type === 'alert_fired').map((c) => c.metadata?.count);
+    expect(fired).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('refuses only the caller that fails, and runs after-commit callbacks only for what was committed', async () => {
     const store = await openTempStore();
     const announced: string[] = [];
