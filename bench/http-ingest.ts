@@ -57,6 +57,8 @@ export interface HttpIngestBenchResult {
   /** Over all rounds: alerts answered 2xx, and firings counted in the daemons' databases afterwards. */
   opsagent: TargetResult & { committedFirings: number; acknowledged: number; issues: number };
   alertmanager: TargetResult | { skipped: string };
+  /** Node's HTTP stack and Fastify alone on this machine (no validation, no storage): the floor under our figures. */
+  floor: TargetResult;
   /** ours / Alertmanager per mode (alerts/s); > 1 means we are faster. */
   ratio: Record<string, number> | null;
 }
@@ -192,6 +194,35 @@ async function benchOpsagent(o: Settings, log: (l: string) => void): Promise<Rou
 }
 
 
+/** Fastify alone (bench/fastify-floor.ts): the same requests, nothing validated or stored. */
+async function benchFloor(o: Settings, log: (l: string) => void): Promise<RoundResult> {
+  const port = await freePort();
+  const built = join(PACKAGE_ROOT, 'dist/bench/fastify-floor.js');
+  const args = existsSync(built) ? [built] : ['--import', 'tsx', join(PACKAGE_ROOT, 'bench/fastify-floor.ts')];
+  const child = spawn(process.execPath, [...args, String(port)], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('the Fastify floor to answer', async () => {
+      if (child.exitCode !== null) throw new Error('the Fastify floor exited during start');
+      return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    }, 15_000);
+    const modes: ModeResult[] = [];
+    for (const per of [1, o.batch]) {
+      const alerts = Array.from({ length: o.alerts }, (_, i) => ({
+        server_id: 'bench', name: `bench_alert_${i % o.fingerprints}`, status: 'WARNING', value: i % 100, units: '%', event_id: `f-${i}`,
+      }));
+      const bodies = chunk(alerts, per).map((c) => JSON.stringify(per === 1 ? c[0] : c));
+      const r = await storm(`${base}/api/v1/alerts`, bodies, o.concurrency);
+      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, bodies.length, o.alerts, r);
+      log(`fastify floor: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
+      modes.push(m);
+    }
+    return { target: 'Fastify alone, nothing validated or stored (floor)', modes, peakRssMb: procStatusMb(child.pid, 'VmHWM') };
+  } finally {
+    await stopChild(child);
+  }
+}
+
 async function benchAlertmanager(bin: string, o: Settings, log: (l: string) => void): Promise<RoundResult> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-am-bench-'));
   const port = await freePort();
@@ -255,12 +286,15 @@ export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Pro
   const bin = opts.alertmanager === false ? undefined : alertmanagerBinary();
   const oursRounds: Awaited<ReturnType<typeof benchOpsagent>>[] = [];
   const amRounds: RoundResult[] = [];
+  const floorRounds: RoundResult[] = [];
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round} of ${rounds}`);
-    // Alternate who goes first, so neither always runs on the warmer (or the busier) half of a round.
-    const order = round % 2 === 1 ? ['opsagent', 'alertmanager'] : ['alertmanager', 'opsagent'];
+    // Rotate who goes first, so none always runs on the warmer (or the busier) part of a round.
+    const targets = ['opsagent', 'alertmanager', 'floor'];
+    const order = [...targets.slice((round - 1) % 3), ...targets.slice(0, (round - 1) % 3)];
     for (const target of order) {
       if (target === 'opsagent') oursRounds.push(await benchOpsagent(o, log));
+      else if (target === 'floor') floorRounds.push(await benchFloor(o, log));
       else if (bin) amRounds.push(await benchAlertmanager(bin, o, log));
     }
   }
@@ -276,7 +310,7 @@ export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Pro
     'modes' in am
       ? Object.fromEntries(ours.modes.map((m, i) => [m.mode, Math.round((m.alertsPerSecond / am.modes[i]!.alertsPerSecond) * 100) / 100]))
       : null;
-  return { ...o, rounds, opsagent: ours, alertmanager: am, ratio };
+  return { ...o, rounds, opsagent: ours, alertmanager: am, floor: summarize(floorRounds), ratio };
 }
 
 // `npx tsx bench/http-ingest.ts [alerts]` runs it alone.
