@@ -18,6 +18,7 @@ import type { AlertEvent, Issue, IngestResult, IssueChange, IssueStatus, NewComm
 /**
  * Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. It may
  * return a callback to run once that work is committed; the callback is dropped when the transaction rolls back.
+ * Read the issue from the change, not from its row: repeat firings of a group commit reach the row just before it.
  */
 export type ChangeHook = (tx: SqlExecutor, changes: IssueChange[]) => Promise<void | AfterCommit>;
 export type AfterCommit = () => void;

@@ -96,7 +96,10 @@ describe('actions over HTTP and the CLI', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/^opsagent: action act-\S+ is rejected, not pending approval/);
     const show = await cli(['issues-show', issue.id]);
-    expect(show.stdout).toMatch(/Actions:\n.*clear_cache\s+succeeded by alice/);
+    // Both actions were proposed in the same millisecond, so their order in the section is not fixed.
+    const actionsSection = show.stdout.split('Actions:\n')[1]?.split('\n\n')[0] ?? '';
+    expect(actionsSection).toMatch(/clear_cache\s+succeeded by alice/);
+    expect(actionsSection).toMatch(/log_analysis\s+rejected by bob/);
     const stats = await cli(['issues-stats']);
     expect(stats.stdout).toMatch(/clear_cache\s+1\s+1\s+0\s+100%/);
   });
