@@ -69,6 +69,8 @@ export const NotificationPayload = z.discriminatedUnion('kind', [
     issue: IssueSnapshot.nullable(),
     action: ActionSnapshot,
     success: z.boolean(),
+    /** The result as the issue timeline states it, e.g. "✅ kill_process: Process buggy-app killed". */
+    summary: z.string().optional(),
     output: z.string().optional(),
     dry_run: z.boolean().optional(),
     at: z.number(),

@@ -126,11 +126,13 @@ export function renderEmbed(payload: NotificationPayload, ctx: RenderContext, op
       const fields: EmbedField[] = issue ? issueFields(issue) : [];
       if (payload.action.decided_by) fields.push({ name: 'Approved by', value: payload.action.decided_by, inline: true });
       if (payload.output) fields.push({ name: 'Output', value: payload.output });
+      const description = [payload.summary, issue ? `${issue.title} on ${issue.server_id}` : undefined].filter(Boolean).join('\n');
       return clampEmbed({
         title: `${payload.success ? '🤖' : '❌'} ${verb}: ${actionLine(payload)}`,
         color: payload.success ? COLORS.success : COLORS.failure,
         timestamp: new Date(payload.at).toISOString(),
-        ...(issue ? { url: issueUrl(ctx, issue.id), footer: issueFooter(issue.id), description: `${issue.title} on ${issue.server_id}` } : {}),
+        ...(description ? { description } : {}),
+        ...(issue ? { url: issueUrl(ctx, issue.id), footer: issueFooter(issue.id) } : {}),
         fields,
       });
     }

@@ -141,6 +141,7 @@ export function notificationsForActionEvent(e: ActionEvent, s: NotificationSetti
             issue,
             action,
             success: e.action.success === true,
+            summary: e.message.slice(0, 500),
             ...(e.action.output ? { output: e.action.output.slice(0, 2_000) } : {}),
             dry_run: e.action.dry_run,
             at: e.action.finished_at ?? now,

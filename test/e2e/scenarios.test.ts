@@ -153,6 +153,7 @@ async function cpuScenario(approveVia: 'cli' | 'discord-button'): Promise<IssueD
     '✅ Resolved: buggy_app_cpu_usage on scenario-host',
   ]);
   expect(embeds[1]!.fields).toMatchObject({ 'Approved by': approver });
+  expect(embeds[1]!.description).toContain('✅ kill_process: Process buggy-app killed'); // the seed's step 8, on Discord too
   expect(embeds[2]!.description).toBe('Verified: alert cleared 0 min after kill_process');
   expect(embeds.slice(1).every((e) => e.via === 'webhook')).toBe(true);
   expect(await daemon.stop()).toBe(0);
