@@ -16,7 +16,7 @@ import { Metrics } from './server/metrics.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
 import type { HealthReport } from './server/routes/health.js';
-import { AnalysisRepository } from './store/analysis-repository.js';
+import { AnalysisRepository, type ClaimPreference } from './store/analysis-repository.js';
 import type { Database } from './store/database.js';
 import { IssueRepository } from './store/issue-repository.js';
 import { ActionRepository } from './store/action-repository.js';
@@ -52,6 +52,19 @@ export interface ActionStat {
 
 export function serverIdOf(config: Config): string {
   return config.opsagent.serverId || hostname();
+}
+
+/** How long a job of another server's issue waits for that server's own agent, when agents share a database. */
+const FOREIGN_JOB_WAIT_MS = 120_000;
+
+/**
+ * Agents of a fleet share one libSQL server; each takes its own machines' analyses first (it can look at their
+ * processes and disks) and another machine's only when nobody took it in time. A local file has one agent: no wait.
+ */
+function claimPreferenceOf(config: Config, store: Store): ClaimPreference {
+  const shared = store.db.kind === 'libsql' && !store.db.location.startsWith('file:');
+  const ownServers = [store.serverId, ...netdataTargets(config).map((t) => t.serverId).filter(Boolean)];
+  return { ownServers: [...new Set(ownServers)], othersAfterMs: shared ? FOREIGN_JOB_WAIT_MS : 0 };
 }
 
 /** Opens the store and the tracker the CLI and the daemon share. */
@@ -125,6 +138,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         jobs: store.analysisJobs,
         analyzer: new IssueAnalyzer(analyzerSettingsFrom(config, store.serverId)),
         agentId: store.serverId,
+        claimPreference: claimPreferenceOf(config, store),
         maxLlmPerHour: config.llm.maxCallsPerHour,
         logger,
         onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),

@@ -6,7 +6,7 @@ import { AppError, errorMessage } from '../errors.js';
 import type { IssueTracker } from '../issues/issue-tracker.js';
 import type { Issue, IssueChange } from '../issues/types.js';
 import type { Logger } from '../logger.js';
-import type { AnalysisJob, AnalysisReason, AnalysisRepository } from '../store/analysis-repository.js';
+import type { AnalysisJob, AnalysisReason, AnalysisRepository, ClaimPreference } from '../store/analysis-repository.js';
 import type { IssueRepository } from '../store/issue-repository.js';
 import type { BackgroundService } from './service.js';
 
@@ -52,6 +52,8 @@ export interface AnalysisWorkerDeps {
   analyzer: IssueAnalyzer;
   /** This agent's server_id: the claim owner, so crash recovery only touches this agent's jobs. */
   agentId: string;
+  /** Agents sharing one database: take other servers' jobs only after their own agent had the chance. */
+  claimPreference?: ClaimPreference;
   /** llm.maxCallsPerHour: LLM analyses in a sliding hour (counted from job rows, so it survives restarts). */
   maxLlmPerHour: number;
   logger: Logger;
@@ -156,7 +158,7 @@ export class AnalysisWorker implements BackgroundService {
         this.#wanted = false;
         for (;;) {
           if (this.#stopped) break;
-          const job = await this.#d.jobs.claim(this.#d.agentId, this.#now());
+          const job = await this.#d.jobs.claim(this.#d.agentId, this.#now(), undefined, this.#d.claimPreference);
           if (!job) break;
           this.#wanted = true; // claimed one: look again after it
           await this.runJob(job).catch(() => undefined); // recorded on the job row and logged; go on with the next

@@ -29,6 +29,14 @@ function toJob(row: Row): AnalysisJob {
 /** A job left 'running' by a crash gets this many attempts in all, so a job that crashes the agent cannot loop. */
 export const MAX_ATTEMPTS = 2;
 
+/** Which jobs an agent that shares its database with other agents takes first. */
+export interface ClaimPreference {
+  /** The server ids whose issues this agent can investigate on the spot (its own, the Netdata servers it polls). */
+  ownServers: string[];
+  /** How long another server's job waits for its own agent before this one takes it (0: no waiting). */
+  othersAfterMs: number;
+}
+
 /** All SQL on analysis_jobs. */
 export class AnalysisRepository {
   readonly #db: Database;
@@ -49,14 +57,23 @@ export class AnalysisRepository {
     return r.changes === 1 ? r.lastInsertRowid : undefined;
   }
 
-  /** Atomically takes the oldest pending job (or the given one), marking it running. */
-  async claim(agentId: string, now: number, jobId?: number): Promise<AnalysisJob | undefined> {
+  /**
+   * Atomically takes the oldest pending job (or the given one), marking it running. With a preference (agents sharing
+   * one database), jobs of other servers' issues are taken only once they have waited `othersAfterMs`: the agent on
+   * that machine can look at its processes and disks, this one only at the chart.
+   */
+  async claim(agentId: string, now: number, jobId?: number, preference?: ClaimPreference): Promise<AnalysisJob | undefined> {
     return this.#db.transaction(async (tx) => {
+      const prefer = jobId === undefined && preference && preference.othersAfterMs > 0 && preference.ownServers.length > 0;
       const row = await tx.get(
-        jobId === undefined
-          ? `SELECT id FROM analysis_jobs WHERE status = 'pending' ORDER BY id LIMIT 1`
-          : `SELECT id FROM analysis_jobs WHERE status = 'pending' AND id = ?`,
-        jobId === undefined ? [] : [jobId],
+        jobId !== undefined
+          ? `SELECT id FROM analysis_jobs WHERE status = 'pending' AND id = ?`
+          : prefer
+            ? `SELECT j.id FROM analysis_jobs j LEFT JOIN issues i ON i.id = j.issue_id
+               WHERE j.status = 'pending' AND (i.server_id IN (${preference.ownServers.map(() => '?').join(', ')}) OR j.created_at <= ?)
+               ORDER BY j.id LIMIT 1`
+            : `SELECT id FROM analysis_jobs WHERE status = 'pending' ORDER BY id LIMIT 1`,
+        jobId !== undefined ? [jobId] : prefer ? [...preference.ownServers, now - preference.othersAfterMs] : [],
       );
       if (!row) return undefined;
       await tx.run(
