@@ -124,6 +124,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('.flash.ok').innerText()).toContain('Approved');
     expect(await page.locator('li.approval').count()).toBe(0);
 
+
     await page.goto(`${agent.url}/issues/${issue!.id}`);
     const action = page.locator(`li.action[data-action-id="${pending!.id}"]`);
     await expect.poll(() => action.getAttribute('data-status')).toBe('succeeded');
@@ -136,6 +137,48 @@ describe('dashboard in headless Chromium', () => {
     expect(problems).toEqual([]);
     mkdirSync(join(PACKAGE_ROOT, 'docs/screenshots'), { recursive: true });
     copyFileSync(shot, join(PACKAGE_ROOT, 'docs/screenshots/dashboard.png')); // the README's picture
+  });
+
+  it('shows new approvals on an open approvals page, but never while someone is filling in a card', async () => {
+    const agent = await startTestAgent({
+      analysis: { enabled: false },
+      actions: { restartService: { command: [process.execPath, '-e', 'console.log("restarted " + process.argv[1])'] } },
+    });
+    await postAlerts(agent.url, [alert('web_errors', 'CRITICAL', 'e2e-agent', 2)]);
+    const [issue] = await agent.store.issues.list();
+    const propose = async (service: string) => {
+      const p = validateProposal({ type: 'restart_service', params: { service }, reason: 'workers wedged' });
+      if (!p.ok) throw new Error(p.reason);
+      return (await agent.remediation.handleProposals(issue!, [p.proposal]))[0]!;
+    };
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${agent.url}/approvals`);
+    expect(await page.locator('.empty').innerText()).toContain('Nothing waits for approval');
+
+    const first = await propose('e2e-api.service');
+    const card = page.locator(`li.approval[data-action-id="${first.id}"]`);
+    await expect.poll(() => card.count(), { timeout: 12_000, interval: 500 }).toBe(1);
+    await expect.poll(() => card.locator('.countdown').innerText()).toMatch(/^(59m|1h 0m)/);
+
+    await card.locator('input[name=reason]').fill('not during the deploy');
+    await page.locator('h1').click(); // typed, then looked away: the text must survive the next polls
+    const second = await propose('e2e-worker.service');
+    await page.waitForTimeout(6_500); // longer than one poll
+    expect(await page.locator('li.approval').count()).toBe(1);
+    expect(await card.locator('input[name=reason]').inputValue()).toBe('not during the deploy');
+
+    await card.locator('input[name=reason]').fill('');
+    await page.locator('h1').click();
+    await expect.poll(() => page.locator(`li.approval[data-action-id="${second.id}"]`).count(), { timeout: 12_000, interval: 500 }).toBe(1);
+    // the refreshed cards still decide: the name typed here is remembered and the rejection lands
+    const secondCard = page.locator(`li.approval[data-action-id="${second.id}"]`);
+    await secondCard.locator('input[name=by]').fill('carol');
+    await secondCard.locator('input[name=reason]').fill('wrong service');
+    await secondCard.locator('button.reject').click();
+    await page.waitForURL(/\/approvals\?done=reject/);
+    expect(await agent.store.actions.get(second.id)).toMatchObject({ status: 'rejected', decided_by: 'carol' });
+    expect(await page.locator(`li.approval[data-action-id="${first.id}"] input[name=by]`).inputValue()).toBe('carol');
+    expect(problems).toEqual([]);
   });
 
   it('with server.apiToken set, asks for the token and refuses requests without the session or CSRF token', async () => {

@@ -28,6 +28,15 @@ function card(a: ActionView, csrf: string, now: number): SafeHtml {
 </li>`;
 }
 
+/** The pending actions, also served alone at /partials/approvals so an open page picks up new ones. */
+export function approvalsRegion(actions: ActionView[], available: boolean, now: number, csrf: string): SafeHtml {
+  return !available
+    ? html`<p class="muted">Remediation is not enabled in this agent, so nothing waits for approval.</p>`
+    : actions.length === 0
+      ? html`<p class="muted empty">Nothing waits for approval.</p>`
+      : html`<ul class="approvals">${actions.map((a) => card(a, csrf, now))}</ul>`;
+}
+
 /** Pending actions; `available` is false when the remediation stage (the actions API) is not running. */
 export function approvalsPage(
   actions: ActionView[],
@@ -37,13 +46,9 @@ export function approvalsPage(
   logoutCsrf: string,
   flash?: { kind: 'ok' | 'error'; text: string },
 ): SafeHtml {
-  const body = !available
-    ? html`<p class="muted">Remediation is not enabled in this agent, so nothing waits for approval.</p>`
-    : actions.length === 0
-      ? html`<p class="muted empty">Nothing waits for approval.</p>`
-      : html`<ul class="approvals">${actions.map((a) => card(a, csrf, now))}</ul>`;
   return page(
     { title: 'Approvals', nav: 'approvals', logoutCsrf, flash },
-    html`<h1>Approvals</h1><p class="small muted">Who decides is recorded with the decision; your name is remembered in this browser.</p>${body}`,
+    html`<h1>Approvals</h1><p class="small muted">Who decides is recorded with the decision; your name is remembered in this browser.</p>
+<section id="approvals-live" data-live="/partials/approvals" aria-live="polite">${approvalsRegion(actions, available, now, csrf)}</section>`,
   );
 }

@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../../paths.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
 import { toActionView } from '../dashboard/action-view.js';
 import { ActionList, InProcessApi, IssueDetail, IssueList } from '../dashboard/api-client.js';
-import { approvalsPage } from '../dashboard/approvals-page.js';
+import { approvalsPage, approvalsRegion } from '../dashboard/approvals-page.js';
 import type { SafeHtml } from '../dashboard/html.js';
 import { issuePage, issueRegion } from '../dashboard/issue-page.js';
 import { apiQuery, issuesPage, issuesRegion, type IssueFilters } from '../dashboard/issues-page.js';
@@ -228,12 +228,18 @@ export function dashboardPlugin(deps: DashboardDeps): (app: FastifyInstance) => 
     app.post('/issues/:id/notes', issueAction('notes'));
     app.post('/issues/:id/status', issueAction('status'));
 
-    const showApprovals = async (request: FastifyRequest, reply: FastifyReply, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) => {
-      const available = hasActionsApi();
-      const rows = available ? await api.get('/api/v1/actions?status=pending_approval', ActionList) : [];
-      const pending = rows.map(toActionView).filter((a) => a.status === 'pending_approval');
-      return sendHtml(reply, approvalsPage(pending, available, now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+    const loadPending = async () => {
+      const rows = hasActionsApi() ? await api.get('/api/v1/actions?status=pending_approval', ActionList) : [];
+      return rows.map(toActionView).filter((a) => a.status === 'pending_approval');
     };
+    const showApprovals = async (request: FastifyRequest, reply: FastifyReply, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
+      sendHtml(reply, approvalsPage(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+    app.get(
+      '/partials/approvals',
+      guarded('partial', async (request, reply) =>
+        sendHtml(reply, approvalsRegion(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie))),
+      ),
+    );
     app.get(
       '/approvals',
       guarded('page', async (request, reply) => {

@@ -46,9 +46,18 @@
     });
   }
 
+  // A region is not replaced while someone is filling in one of its forms (a name, a reason to reject).
+  function beingEdited(el) {
+    var active = document.activeElement;
+    if (active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(active.tagName)) return true;
+    return Array.prototype.some.call(el.querySelectorAll('input:not([type=hidden]):not(.remember-name), textarea'), function (f) {
+      return f.value !== f.defaultValue;
+    });
+  }
+
   var lastBodies = new WeakMap();
   function poll(el) {
-    if (document.hidden) return;
+    if (document.hidden || beingEdited(el)) return;
     var url = el.getAttribute('data-live');
     if (!url || url.charAt(0) !== '/') return;
     fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } })
@@ -78,20 +87,22 @@
           });
         });
         el.setAttribute('data-updated', String(Date.now()));
+        rememberNames(el);
         refreshTimes();
+        refreshCountdowns();
       })
       .catch(function () {
         el.setAttribute('data-stale', 'true'); // the agent may be restarting; the next poll retries
       });
   }
 
-  function rememberNames() {
+  function rememberNames(root) {
     var saved = '';
     try { saved = window.localStorage.getItem(NAME_KEY) || ''; } catch (e) { saved = ''; }
-    document.querySelectorAll('input.remember-name').forEach(function (input) {
+    root.querySelectorAll('input.remember-name').forEach(function (input) {
       if (!input.value) input.value = saved;
     });
-    document.querySelectorAll('form').forEach(function (form) {
+    root.querySelectorAll('form').forEach(function (form) {
       form.addEventListener('submit', function () {
         var input = form.querySelector('input.remember-name');
         if (input && input.value) {
@@ -102,7 +113,7 @@
   }
 
   function start() {
-    rememberNames();
+    rememberNames(document);
     refreshTimes();
     refreshCountdowns();
     setInterval(refreshTimes, 10000);
