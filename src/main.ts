@@ -61,10 +61,13 @@ const FOREIGN_JOB_WAIT_MS = 120_000;
  * Agents of a fleet share one libSQL server; each takes its own machines' analyses first (it can look at their
  * processes and disks) and another machine's only when nobody took it in time. A local file has one agent: no wait.
  */
-function claimPreferenceOf(config: Config, store: Store): ClaimPreference {
+function claimPreferenceOf(store: Store, pollers: NetdataPoller[]): ClaimPreference {
   const shared = store.db.kind === 'libsql' && !store.db.location.startsWith('file:');
-  const ownServers = [store.serverId, ...netdataTargets(config).map((t) => t.serverId).filter(Boolean)];
-  return { ownServers: [...new Set(ownServers)], othersAfterMs: shared ? FOREIGN_JOB_WAIT_MS : 0 };
+  return {
+    // Read at each claim: a polled Netdata without a configured id is known by its uid only once it answered.
+    ownServers: () => [...new Set([store.serverId, ...pollers.map((p) => p.serverId).filter(Boolean)])],
+    othersAfterMs: shared ? FOREIGN_JOB_WAIT_MS : 0,
+  };
 }
 
 /** Opens the store and the tracker the CLI and the daemon share. */
@@ -130,6 +133,20 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   for (const source of ['netdata', 'alertmanager', 'opsagent']) {
     metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source }, 0);
   }
+  const pollers = netdataTargets(config).map((target) => {
+    const labels = { source: 'netdata', url: target.url };
+    metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels, 0);
+    return new NetdataPoller({
+      ...target,
+      pollIntervalMs: config.netdata.pollInterval * 1000,
+      timeoutMs: config.netdata.timeoutMs,
+      tracker: store.tracker,
+      cursors: store.issues,
+      logger,
+      onIngested: (n) => metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source: 'netdata' }, n),
+      onPollError: () => metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels),
+    });
+  });
   if (config.analysis.enabled) {
     services.push(
       new AnalysisWorker({
@@ -138,30 +155,14 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         jobs: store.analysisJobs,
         analyzer: new IssueAnalyzer(analyzerSettingsFrom(config, store.serverId)),
         agentId: store.serverId,
-        claimPreference: claimPreferenceOf(config, store),
+        claimPreference: claimPreferenceOf(store, pollers),
         maxLlmPerHour: config.llm.maxCallsPerHour,
         logger,
         onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),
       }),
     );
   }
-
-  for (const target of netdataTargets(config)) {
-    const labels = { source: 'netdata', url: target.url };
-    metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels, 0);
-    services.push(
-      new NetdataPoller({
-        ...target,
-        pollIntervalMs: config.netdata.pollInterval * 1000,
-        timeoutMs: config.netdata.timeoutMs,
-        tracker: store.tracker,
-        cursors: store.issues,
-        logger,
-        onIngested: (n) => metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source: 'netdata' }, n),
-        onPollError: () => metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels),
-      }),
-    );
-  }
+  services.push(...pollers);
 
   metrics.collect(async () => {
     const rows = await store.db.all(

@@ -73,6 +73,11 @@ export class NetdataPoller {
     this.#client = new NetdataClient(options.url, { timeoutMs: options.timeoutMs, signal: this.#abort.signal });
   }
 
+  /** The server id its issues carry; '' until a Netdata without a configured id has told its uid. */
+  get serverId(): string {
+    return this.#serverId;
+  }
+
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;

@@ -32,7 +32,7 @@ export const MAX_ATTEMPTS = 2;
 /** Which jobs an agent that shares its database with other agents takes first. */
 export interface ClaimPreference {
   /** The server ids whose issues this agent can investigate on the spot (its own, the Netdata servers it polls). */
-  ownServers: string[];
+  ownServers: () => string[];
   /** How long another server's job waits for its own agent before this one takes it (0: no waiting). */
   othersAfterMs: number;
 }
@@ -64,16 +64,16 @@ export class AnalysisRepository {
    */
   async claim(agentId: string, now: number, jobId?: number, preference?: ClaimPreference): Promise<AnalysisJob | undefined> {
     return this.#db.transaction(async (tx) => {
-      const prefer = jobId === undefined && preference && preference.othersAfterMs > 0 && preference.ownServers.length > 0;
+      const own = jobId === undefined && preference && preference.othersAfterMs > 0 ? preference.ownServers() : [];
       const row = await tx.get(
         jobId !== undefined
           ? `SELECT id FROM analysis_jobs WHERE status = 'pending' AND id = ?`
-          : prefer
+          : own.length > 0
             ? `SELECT j.id FROM analysis_jobs j LEFT JOIN issues i ON i.id = j.issue_id
-               WHERE j.status = 'pending' AND (i.server_id IN (${preference.ownServers.map(() => '?').join(', ')}) OR j.created_at <= ?)
+               WHERE j.status = 'pending' AND (i.server_id IN (${own.map(() => '?').join(', ')}) OR j.created_at <= ?)
                ORDER BY j.id LIMIT 1`
             : `SELECT id FROM analysis_jobs WHERE status = 'pending' ORDER BY id LIMIT 1`,
-        jobId !== undefined ? [jobId] : prefer ? [...preference.ownServers, now - preference.othersAfterMs] : [],
+        jobId !== undefined ? [jobId] : own.length > 0 ? [...own, now - preference!.othersAfterMs] : [],
       );
       if (!row) return undefined;
       await tx.run(

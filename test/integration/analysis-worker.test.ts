@@ -56,7 +56,7 @@ describe('analysis jobs', () => {
     const t0 = Date.now();
     const [foreign] = await store.tracker.ingest([event({ server_id: 'db-7', occurred_at: t0 })]); // queued first
     const [own] = await store.tracker.ingest([event({ server_id: 'web-9', occurred_at: t0 })]);
-    const preference = { ownServers: ['test-server', 'web-9'], othersAfterMs: 120_000 };
+    const preference = { ownServers: () => ['test-server', 'web-9'], othersAfterMs: 120_000 };
     const jobs = store.analysisJobs;
     const first = await jobs.claim('test-server', t0 + 1_000, undefined, preference);
     expect(first).toMatchObject({ issue_id: own!.issue_id, status: 'running', claimed_by: 'test-server' });
@@ -65,7 +65,7 @@ describe('analysis jobs', () => {
     expect(late).toMatchObject({ issue_id: foreign!.issue_id, status: 'running' });
     // One agent on a local file waits for nobody: the oldest job goes first, whoever's it is.
     const [another] = await store.tracker.ingest([event({ server_id: 'db-8', occurred_at: t0 + 2 })]);
-    expect(await jobs.claim('test-server', t0 + 3_000, undefined, { ownServers: ['test-server'], othersAfterMs: 0 })).toMatchObject({ issue_id: another!.issue_id });
+    expect(await jobs.claim('test-server', t0 + 3_000, undefined, { ownServers: () => ['test-server'], othersAfterMs: 0 })).toMatchObject({ issue_id: another!.issue_id });
   });
 
   it('queues one job for a new issue, one for an escalation and one for a reopen, none for repeat firings', async () => {
