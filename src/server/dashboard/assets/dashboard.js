@@ -49,7 +49,7 @@
   // A region is not replaced while someone is filling in one of its forms (a name, a reason to reject).
   function beingEdited(el) {
     var active = document.activeElement;
-    if (active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(active.tagName)) return true;
+    if (active && el.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
     return Array.prototype.some.call(el.querySelectorAll('input:not([type=hidden]):not(.remember-name), textarea'), function (f) {
       return f.value !== f.defaultValue;
     });
