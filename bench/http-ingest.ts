@@ -151,6 +151,18 @@ function genericAlertBodies(o: Settings, per: number): string[] {
   return chunk(alerts, per).map((c) => JSON.stringify(per === 1 ? c[0] : c));
 }
 
+/** Both modes against one target: one alert per request, then `o.batch` per request. */
+async function stormModes(label: string, url: string, o: Settings, log: (l: string) => void, bodiesFor: (per: number) => string[]): Promise<ModeResult[]> {
+  const modes: ModeResult[] = [];
+  for (const per of [1, o.batch]) {
+    const bodies = bodiesFor(per);
+    const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, bodies.length, o.alerts, await storm(url, bodies, o.concurrency));
+    log(`${label}: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
+    modes.push(m);
+  }
+  return modes;
+}
+
 async function benchOpsagent(o: Settings, log: (l: string) => void): Promise<RoundResult & { committedFirings: number; issues: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-http-bench-'));
   const port = await freePort();
@@ -178,13 +190,7 @@ async function benchOpsagent(o: Settings, log: (l: string) => void): Promise<Rou
       if (child.exitCode !== null) throw new Error(`opsagent exited: ${stderr}`);
       return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
     }, 30_000);
-    const modes: ModeResult[] = [];
-    for (const per of [1, o.batch]) {
-      const r = await storm(`${base}/api/v1/alerts`, genericAlertBodies(o, per), o.concurrency);
-      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, Math.ceil(o.alerts / per), o.alerts, r);
-      log(`opsagent: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
-      modes.push(m);
-    }
+    const modes = await stormModes('opsagent', `${base}/api/v1/alerts`, o, log, (per) => genericAlertBodies(o, per));
     const res = await fetch(`${base}/api/v1/issues?status=open,investigating,resolved,closed&limit=1000`);
     const issues = (await res.json()) as { alert_count: number }[] | { issues: { alert_count: number }[] };
     const list = Array.isArray(issues) ? issues : issues.issues;
@@ -208,13 +214,7 @@ async function benchFloor(o: Settings, log: (l: string) => void): Promise<RoundR
       if (child.exitCode !== null) throw new Error('the Fastify floor exited during start');
       return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
     }, 15_000);
-    const modes: ModeResult[] = [];
-    for (const per of [1, o.batch]) {
-      const r = await storm(`${base}/api/v1/alerts`, genericAlertBodies(o, per), o.concurrency);
-      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, Math.ceil(o.alerts / per), o.alerts, r);
-      log(`fastify floor: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
-      modes.push(m);
-    }
+    const modes = await stormModes('fastify floor', `${base}/api/v1/alerts`, o, log, (per) => genericAlertBodies(o, per));
     return { target: 'Fastify alone, nothing validated or stored (floor)', modes, peakRssMb: procStatusMb(child.pid, 'VmHWM') };
   } finally {
     await stopChild(child);
@@ -236,20 +236,15 @@ async function benchAlertmanager(bin: string, o: Settings, log: (l: string) => v
       if (child.exitCode !== null) throw new Error('alertmanager exited during start');
       return fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
     }, 15_000);
-    const modes: ModeResult[] = [];
-    for (const per of [1, o.batch]) {
+    const modes = await stormModes('alertmanager', `${base}/api/v2/alerts`, o, log, (per) => {
       const startsAt = new Date().toISOString();
       const alerts = Array.from({ length: o.alerts }, (_, i) => ({
         labels: { alertname: `bench_alert_${i % o.fingerprints}`, instance: 'bench', severity: i % 7 === 0 ? 'critical' : 'warning' },
         annotations: { value: String(i % 100) },
         startsAt,
       }));
-      const bodies = chunk(alerts, per).map((c) => JSON.stringify(c));
-      const r = await storm(`${base}/api/v2/alerts`, bodies, o.concurrency);
-      const m = result(per === 1 ? 'one alert per request' : `${per} alerts per request`, bodies.length, o.alerts, r);
-      log(`alertmanager: ${m.mode}: ${m.requestsPerSecond} req/s, ${m.alertsPerSecond} alerts/s (${m.failedRequests} failed)`);
-      modes.push(m);
-    }
+      return chunk(alerts, per).map((c) => JSON.stringify(c));
+    });
     return { target: 'Prometheus Alertmanager (in memory)', modes, peakRssMb: procStatusMb(child.pid, 'VmHWM') };
   } finally {
     await stopChild(child);

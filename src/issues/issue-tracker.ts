@@ -380,16 +380,19 @@ export class IssueTracker {
   async #countFiring(tx: SqlExecutor, cached: Issue, exact: boolean, occurredAt: number): Promise<Pick<Issue, 'alert_count' | 'last_seen_at'> | undefined> {
     const deferred = this.#deferred.get(cached.id);
     if (deferred) {
+      // Counted earlier in this transaction, so the cached values are current: add to the pending write.
       deferred.firings++;
       deferred.lastSeen = Math.max(deferred.lastSeen, occurredAt);
-      return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
+    } else {
+      if (!(await this.#repo.countFiringIfActive(tx, cached.id, occurredAt))) return undefined;
+      if (!exact) {
+        const fresh = await this.#repo.firingState(tx, cached.id);
+        if (fresh) this.#deferred.set(cached.id, { firings: 0, lastSeen: fresh.last_seen_at });
+        return fresh;
+      }
+      this.#deferred.set(cached.id, { firings: 0, lastSeen: Math.max(cached.last_seen_at, occurredAt) });
     }
-    if (!(await this.#repo.countFiringIfActive(tx, cached.id, occurredAt))) return undefined;
-    const fresh = exact
-      ? { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) }
-      : await this.#repo.firingState(tx, cached.id);
-    if (fresh) this.#deferred.set(cached.id, { firings: 0, lastSeen: fresh.last_seen_at });
-    return fresh;
+    return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
   }
 
   async #writeDeferred(tx: SqlExecutor): Promise<void> {

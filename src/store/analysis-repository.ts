@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Database, Row, SqlExecutor } from './database.js';
+import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
 
 export type AnalysisReason = 'created' | 'escalated' | 'reopened' | 'manual';
 export type AnalysisJobStatus = 'pending' | 'running' | 'done' | 'failed';
@@ -37,6 +37,19 @@ export interface ClaimPreference {
   othersAfterMs: number;
 }
 
+/** The pending job to claim: the given one, else the oldest one this agent may take now. */
+function nextPendingQuery(now: number, jobId: number | undefined, preference: ClaimPreference | undefined): [string, SqlValue[]] {
+  if (jobId !== undefined) return [`SELECT id FROM analysis_jobs WHERE status = 'pending' AND id = ?`, [jobId]];
+  const own = preference && preference.othersAfterMs > 0 ? preference.ownServers() : [];
+  if (own.length === 0) return [`SELECT id FROM analysis_jobs WHERE status = 'pending' ORDER BY id LIMIT 1`, []];
+  return [
+    `SELECT j.id FROM analysis_jobs j LEFT JOIN issues i ON i.id = j.issue_id
+     WHERE j.status = 'pending' AND (i.server_id IN (${own.map(() => '?').join(', ')}) OR j.created_at <= ?)
+     ORDER BY j.id LIMIT 1`,
+    [...own, now - preference!.othersAfterMs],
+  ];
+}
+
 /** All SQL on analysis_jobs. */
 export class AnalysisRepository {
   readonly #db: Database;
@@ -64,17 +77,7 @@ export class AnalysisRepository {
    */
   async claim(agentId: string, now: number, jobId?: number, preference?: ClaimPreference): Promise<AnalysisJob | undefined> {
     return this.#db.transaction(async (tx) => {
-      const own = jobId === undefined && preference && preference.othersAfterMs > 0 ? preference.ownServers() : [];
-      const row = await tx.get(
-        jobId !== undefined
-          ? `SELECT id FROM analysis_jobs WHERE status = 'pending' AND id = ?`
-          : own.length > 0
-            ? `SELECT j.id FROM analysis_jobs j LEFT JOIN issues i ON i.id = j.issue_id
-               WHERE j.status = 'pending' AND (i.server_id IN (${own.map(() => '?').join(', ')}) OR j.created_at <= ?)
-               ORDER BY j.id LIMIT 1`
-            : `SELECT id FROM analysis_jobs WHERE status = 'pending' ORDER BY id LIMIT 1`,
-        jobId !== undefined ? [jobId] : own.length > 0 ? [...own, now - preference!.othersAfterMs] : [],
-      );
+      const row = await tx.get(...nextPendingQuery(now, jobId, preference));
       if (!row) return undefined;
       await tx.run(
         `UPDATE analysis_jobs SET status = 'running', attempts = attempts + 1, claimed_by = ?, started_at = ?, error = NULL
