@@ -24,16 +24,19 @@ log(`# OpsAgent benchmarks\n\nRun ${new Date().toISOString()}${quick ? ' (quick:
 log('Every number below comes from this one run; the machine is shared and noisy, so compare rows of the same run.\n');
 
 log('## HTTP ingest storm: OpsAgent vs Prometheus Alertmanager (and the Fastify floor)\n');
-const http = await runHttpIngestBench({ alerts: quick ? 5_000 : 50_000, rounds: quick ? 1 : 3, log: (l) => console.error(`  ${l}`) });
-log(`${fmt(http.alerts)} alerts over ${http.fingerprints} fingerprints per mode, ${http.concurrency} concurrent keep-alive connections from a Node client in a separate process. OpsAgent answers each request only after the alerts are committed to its SQLite file; Alertmanager keeps them in memory. The floor row is Fastify alone on the same route, validating and storing nothing: what Node's HTTP stack and Fastify cost on this machine before any of OpsAgent's work. ${http.rounds} rounds rotating the three, each on a fresh process; the table shows the median round.\n`);
-log('| target | mode | req/s | alerts/s | alerts/s of each round | failed | peak RSS (highest round) |\n|---|---|---|---|---|---|---|');
+const http = await runHttpIngestBench({ alerts: quick ? 5_000 : 50_000, bursts: quick ? 4 : 10, log: (l) => console.error(`  ${l}`) });
+log(`${fmt(http.alerts)} alerts over ${http.fingerprints} fingerprints per target and mode, ${http.concurrency} concurrent keep-alive connections from a Node client in a separate process. OpsAgent answers each request only after the alerts are committed to its SQLite file; Alertmanager keeps them in memory. The floor row is Fastify alone on the same route, validating and storing nothing: what Node's HTTP stack and Fastify cost on this machine before any of OpsAgent's work. The three run at once, each a fresh process taking both modes in turn, and the alerts go in ${http.bursts} bursts per target, rotating the target after each burst, so a slow moment of the machine hurts a burst of each; req/s and alerts/s are totals over all bursts. Before measuring, each target gets the same warm-up (${fmt(http.warmup)} one-alert requests on other alert names): Node compiles its hot code during the first thousands of requests, and a daemon that runs for days is measured warm. The client shares the machine's cores with the server, so the server's CPU time per request decides much of the result.\n`);
+log('| target | mode | req/s | alerts/s | server CPU per request | alerts/s of each burst | failed | peak RSS |\n|---|---|---|---|---|---|---|---|');
 for (const t of [http.opsagent, ...('modes' in http.alertmanager ? [http.alertmanager] : []), http.floor]) {
   for (const m of t.modes) {
-    log(`| ${t.target} | ${m.mode} | ${fmt(m.requestsPerSecond)} | ${fmt(m.alertsPerSecond)} | ${t.rounds[m.mode]!.map(fmt).join(' / ')} | ${m.failedRequests} | ${t.peakRssMb ?? '?'} MB |`);
+    const cpu = m.cpuMicrosPerRequest === null ? '?' : `${fmt(m.cpuMicrosPerRequest)} µs`;
+    log(`| ${t.target} | ${m.mode} | ${fmt(m.requestsPerSecond)} | ${fmt(m.alertsPerSecond)} | ${cpu} | ${m.bursts.map(fmt).join(' / ')} | ${m.failedRequests} | ${t.peakRssMb ?? '?'} MB |`);
   }
 }
-if (http.ratio) log(`\nRatio OpsAgent / Alertmanager (median alerts/s): ${Object.entries(http.ratio).map(([k, v]) => `${k} ${v}×`).join(', ')}.`);
-else log(`\nAlertmanager: ${'skipped' in http.alertmanager ? http.alertmanager.skipped : ''}.`);
+if (http.ratio) {
+  const ratios = Object.entries(http.ratio).map(([k, v]) => `${k} **${v.total}×** (per burst: median ${v.medianBurst}×, ${v.lowestBurst}–${v.highestBurst}×)`);
+  log(`\nRatio OpsAgent / Alertmanager (alerts/s): ${ratios.join('; ')}.`);
+} else log(`\nAlertmanager: ${'skipped' in http.alertmanager ? http.alertmanager.skipped : ''}.`);
 const floorRatio = http.floor.modes.map((m, i) => `${m.mode} ${Math.round((http.opsagent.modes[i]!.alertsPerSecond / m.alertsPerSecond) * 100) / 100}×`);
 log(`OpsAgent / the Fastify floor (Node's HTTP stack alone, same client): ${floorRatio.join(', ')}.`);
 log(`Firings counted in OpsAgent's databases afterwards: ${fmt(http.opsagent.committedFirings)} of ${fmt(http.opsagent.acknowledged)} acknowledged alerts (every acknowledged alert is in the store).\n`);

@@ -86,11 +86,40 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
   return reply.code(STATUS[code]).send({ error: code, message: oneLine(message) });
 }
 
+/** Why an API request is refused before its handler runs (form posts, token, loopback-only); undefined to let it in. */
+function refuseApiRequest(route: string, request: FastifyRequest, apiToken: string): { status: number; error: string; message: string } | undefined {
+  const formBody = (request.headers['content-type'] ?? '').trim().toLowerCase().startsWith('application/x-www-form-urlencoded');
+  if (formBody && route !== '/api/v1/webhooks/netdata') {
+    // Only Netdata's sender posts forms; elsewhere a form is what a cross-site page would send.
+    return { status: 415, error: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON (Content-Type: application/json)' };
+  }
+  if (apiToken) {
+    const given = presentedToken(request, route);
+    if (given === undefined || !tokenMatches(given, apiToken)) {
+      return { status: STATUS.UNAUTHORIZED, error: 'UNAUTHORIZED', message: 'missing or wrong API token (Authorization: Bearer <server.apiToken>)' };
+    }
+    return undefined;
+  }
+  // Without a token the API is open to this machine only: not to a web page the operator happens to visit.
+  const origin = request.headers.origin;
+  if (!isLoopbackHost(request.headers.host) || (origin !== undefined && !isLoopbackOrigin(origin))) {
+    return {
+      status: STATUS.FORBIDDEN,
+      error: 'FORBIDDEN',
+      message: 'without server.apiToken the API answers only to 127.0.0.1, localhost or [::1] (set OPSAGENT_API_TOKEN to use it from elsewhere)',
+    };
+  }
+  return undefined;
+}
+
 /** Builds the HTTP app without listening (tests use inject()). Handlers only record; workers do the rest. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Request logging is off, so a per-request child logger (a pino child with its redaction, on every request) only
+    // added a request id to error lines, which already name the URL.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
     trustProxy: false,
   });
@@ -115,27 +144,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
-  // Decided on the route Fastify matched, never on the raw URL: the router decodes the path (/%61pi/v1/… is /api/v1/…).
-  app.addHook('onRequest', async (request, reply) => {
-    const route = request.routeOptions.url ?? '';
-    if (!route.startsWith('/api/v1/') || route === '/api/v1/discord/interactions') return; // Discord signs its calls
-    const formBody = (request.headers['content-type'] ?? '').trim().toLowerCase().startsWith('application/x-www-form-urlencoded');
-    if (formBody && route !== '/api/v1/webhooks/netdata') {
-      // Only Netdata's sender posts forms; elsewhere a form is what a cross-site page would send.
-      return reply.code(415).send({ error: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON (Content-Type: application/json)' });
-    }
-    if (deps.apiToken) {
-      const given = presentedToken(request, route);
-      if (given === undefined || !tokenMatches(given, deps.apiToken)) {
-        return sendError(reply, 'UNAUTHORIZED', 'missing or wrong API token (Authorization: Bearer <server.apiToken>)');
-      }
-      return;
-    }
-    // Without a token the API is open to this machine only: not to a web page the operator happens to visit.
-    const origin = request.headers.origin;
-    if (!isLoopbackHost(request.headers.host) || (origin !== undefined && !isLoopbackOrigin(origin))) {
-      return sendError(reply, 'FORBIDDEN', 'without server.apiToken the API answers only to 127.0.0.1, localhost or [::1] (set OPSAGENT_API_TOKEN to use it from elsewhere)');
-    }
+  // Attached to each API route when it is registered, so the decision is made on the route Fastify matched, never on
+  // the raw URL (the router decodes the path: /%61pi/v1/… is /api/v1/…), and other routes pay nothing per request.
+  const guard = (route: string) => (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const refusal = refuseApiRequest(route, request, deps.apiToken);
+    if (refusal) void reply.code(refusal.status).send({ error: refusal.error, message: refusal.message });
+    else done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/') || route.url === '/api/v1/discord/interactions') return; // Discord signs its calls
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [guard(route.url), ...own];
   });
 
   registerHealthRoutes(app, { health: deps.health, metrics: deps.metrics });

@@ -1,11 +1,13 @@
 /** A tiny Prometheus text-format registry: counters and gauges with labels, nothing else needed here. */
 type Labels = Record<string, string>;
 
+// Ingest counts on every request: values that need no escaping (all of them, in practice) are not rewritten.
+const escapeValue = (v: string) => (/[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v);
+
 function key(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',');
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  return names.map((k) => `${k}="${escapeValue(labels[k]!)}"`).join(',');
 }
 
 interface Family {

@@ -24,6 +24,10 @@ describe('API access rules', () => {
     for (const url of ['/api/%761/issues', '/%61pi/v1/issues', '/api/v1/%69ssues']) {
       expect((await a.app.inject({ method: 'GET', url })).statusCode).toBe(401);
     }
+    // Routes added by the composition root's plugins and Fastify's implicit HEAD routes are guarded the same way.
+    expect((await a.app.inject({ method: 'POST', url: '/api/v1/actions/x/approve', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(401);
+    expect((await a.app.inject({ method: 'HEAD', url: '/api/v1/issues' })).statusCode).toBe(401);
+    expect((await a.app.inject({ method: 'GET', url: '/api/v1/issues', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(200);
     const post = await a.app.inject({ method: 'POST', url: '/%61pi/v1/alerts', headers: { 'content-type': 'application/json' }, payload: alert });
     expect(post.statusCode).toBe(401);
     expect((await a.store.issues.list()).length).toBe(0);
