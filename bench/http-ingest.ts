@@ -83,6 +83,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
+/** Waits for a just-started target; one that never gets ready is killed (and its files removed) before the error. */
+async function readyOrKill(child: ChildProcess, what: string, fn: () => Promise<boolean>, timeoutMs: number, cleanup?: () => void): Promise<void> {
+  try {
+    await waitFor(what, fn, timeoutMs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    cleanup?.();
+    throw err;
+  }
+}
+
 /** Sends the bodies with at most `concurrency` requests in flight over the target's keep-alive sockets. */
 async function storm(agent: Agent, url: URL, bodies: string[], concurrency: number): Promise<{ seconds: number; failed: number }> {
   let next = 0;
@@ -207,10 +218,10 @@ async function startOpsagent(): Promise<Running> {
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
-  await waitFor('opsagent to answer /healthz', async () => {
+  await readyOrKill(child, 'opsagent to answer /healthz', async () => {
     if (child.exitCode !== null) throw new Error(`opsagent exited: ${stderr}`);
     return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-  }, 30_000);
+  }, 30_000, running.cleanup);
   return running;
 }
 
@@ -221,7 +232,7 @@ async function startFloor(): Promise<Running> {
   const args = existsSync(built) ? [built] : ['--import', 'tsx', join(PACKAGE_ROOT, 'bench/fastify-floor.ts')];
   const child = spawn(process.execPath, [...args, String(port)], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('the Fastify floor to answer', async () => {
+  await readyOrKill(child, 'the Fastify floor to answer', async () => {
     if (child.exitCode !== null) throw new Error('the Fastify floor exited during start');
     return fetch(`${base}/healthz`).then((r) => r.ok, () => false);
   }, 15_000);
@@ -238,11 +249,12 @@ async function startAlertmanager(bin: string): Promise<Running> {
     { stdio: 'ignore' },
   );
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('alertmanager /-/ready', async () => {
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  await readyOrKill(child, 'alertmanager /-/ready', async () => {
     if (child.exitCode !== null) throw new Error('alertmanager exited during start');
     return fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
-  }, 15_000);
-  return { child, url: new URL(`${base}/api/v2/alerts`), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  }, 15_000, cleanup);
+  return { child, url: new URL(`${base}/api/v2/alerts`), cleanup };
 }
 
 interface StormRun {
