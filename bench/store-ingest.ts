@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config/load.js';
-import type { AlertEvent } from '../src/issues/types.js';
+import type { AlertEvent } from '../src/model/alert.js';
 import { openStore } from '../src/main.js';
 
 export interface StoreIngestResult {

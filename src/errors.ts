@@ -1,16 +1,29 @@
-/** Codes an operator or API client can act on; server/app.ts maps each to an HTTP status. */
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'INPUT_INVALID'
-  | 'NOT_FOUND'
-  | 'AMBIGUOUS_ID'
-  | 'CONFLICT'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'ACTION_DENIED'
-  | 'ANALYSIS_UNUSABLE'
-  | 'UPSTREAM_FAILED'
-  | 'STORE_FAILED';
+import type { z } from 'zod';
+
+/** Codes an operator or API client can act on, each with the HTTP status the API answers it with. */
+export const ERROR_CODES = {
+  CONFIG_INVALID: { status: 500 },
+  INPUT_INVALID: { status: 400 },
+  NOT_FOUND: { status: 404 },
+  AMBIGUOUS_ID: { status: 409 },
+  CONFLICT: { status: 409 },
+  UNAUTHORIZED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  ACTION_DENIED: { status: 403 },
+  ANALYSIS_UNUSABLE: { status: 502 },
+  UPSTREAM_FAILED: { status: 502 },
+  STORE_FAILED: { status: 503 },
+} as const satisfies Record<string, { status: number }>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** Whether an API answer's `error` field is one of our codes (the dashboard turns those back into an AppError). */
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
 
 /** A failure we expected and can explain to the operator. Anything else is a bug. */
 export class AppError extends Error {
@@ -35,4 +48,17 @@ export class UpstreamError extends AppError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The first problem zod found, as one phrase: "<field><path>: message", or "<whole>: message" when it is about the
+ * whole value (just the message when whole is null). Every place that turns a zod error into words goes through here.
+ */
+export function zodProblem(error: z.ZodError, options: { field?: string; whole?: string | null } = {}): string {
+  const i = error.issues[0];
+  if (!i) return 'invalid';
+  const path = i.path.map(String).join('.');
+  const whole = options.whole === undefined ? '(root)' : options.whole;
+  if (!path && whole === null) return i.message;
+  return `${path ? `${options.field ?? ''}${path}` : whole}: ${i.message}`;
 }

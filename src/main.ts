@@ -3,51 +3,48 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { AppError, errorMessage } from './errors.js';
 import { IssueTracker } from './issues/issue-tracker.js';
-import type { Logger } from './logger.js';
+import { silentLogger, type Logger } from './logger.js';
 import { opsagentHome, resolveDatabaseUrl } from './paths.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from './analysis/settings.js';
-import { AnalysisWorker, enqueueAnalysisOnChanges, type OnAnalysed } from './pipeline/analysis-worker.js';
+import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js';
 import type { IssueDetailSource } from './pipeline/issue-detail.js';
+import { discordForAgent, notificationQueue } from './pipeline/notifications.js';
+import { Remediation } from './pipeline/remediation.js';
+import { remediationService } from './pipeline/remediation-service.js';
 import { every, type BackgroundService } from './pipeline/service.js';
+import { wirePipeline } from './pipeline/wire.js';
 import { buildApp } from './server/app.js';
-import { dashboardPlugin } from './server/routes/dashboard.js';
+import { isLoopbackAddress } from './model/loopback.js';
 import { Metrics } from './server/metrics.js';
+import { actionRoutes } from './server/routes/actions.js';
+import { alertRoutes } from './server/routes/alerts.js';
+import { dashboardRoutes } from './server/routes/dashboard.js';
+import { discordInteractionRoutes } from './server/routes/discord.js';
+import { healthRoutes, type HealthReport } from './server/routes/health.js';
+import { issueRoutes } from './server/routes/issues.js';
+import { webhookRoutes } from './server/routes/webhooks.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
-import type { HealthReport } from './server/routes/health.js';
 import { AnalysisRepository, type ClaimPreference } from './store/analysis-repository.js';
 import type { Database } from './store/database.js';
 import { IssueRepository } from './store/issue-repository.js';
-import { ActionRepository } from './store/action-repository.js';
-import { Remediation } from './pipeline/remediation.js';
-import { remediationService } from './pipeline/remediation-service.js';
-import { discordForAgent, enqueueIssueNotifications } from './pipeline/notifications.js';
-import { discordInteractionsPlugin } from './server/routes/discord.js';
-import { actionRoutes } from './server/routes/actions.js';
+import { ActionRepository, type ActionStatRow } from './store/action-repository.js';
 import { openDatabase } from './store/open-database.js';
 
+/** The database and what every process reads and writes it through. */
 export interface Store {
   db: Database;
   issues: IssueRepository;
   tracker: IssueTracker;
   serverId: string;
   actions: ActionRepository;
-  /** The actions of an issue, for issues-show and the API (filled in by the actions stage). */
-  issueActions?: IssueDetailSource;
-  /** Per-action-type execution and verification counts since a time, for issues-stats. */
-  actionStats?: (sinceMs: number) => Promise<ActionStat[]>;
-  /** Durable analysis jobs (queued by a tracker hook on new, escalated and reopened issues). */
+  /** Durable analysis jobs (queued in the transaction of new, escalated and reopened issues). */
   analysisJobs: AnalysisRepository;
-  /** Receives each recorded analysis's valid proposals (the remediation stage sets it); until set, they are only recorded. */
-  onAnalysed?: OnAnalysed;
-}
-
-export interface ActionStat {
-  action_type: string;
-  executed: number;
-  succeeded: number;
-  verified: number;
+  /** The actions of an issue, for issues-show and the API. */
+  issueActions: IssueDetailSource;
+  /** Per-action-type execution and verification counts since a time, for issues-stats. */
+  actionStats: (sinceMs: number) => Promise<ActionStatRow[]>;
 }
 
 export function serverIdOf(config: Config): string {
@@ -70,29 +67,46 @@ function claimPreferenceOf(store: Store, pollers: NetdataPoller[]): ClaimPrefere
   };
 }
 
-/** Opens the store and the tracker the CLI and the daemon share. */
-export async function openStore(
-  config: Config,
-  options: { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql' } = {},
-): Promise<Store> {
+type StoreOptions = { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql' };
+
+/** Opens the database and builds the repositories and the tracker, with no subscriptions yet. */
+async function openRepositories(config: Config, options: StoreOptions): Promise<Store> {
   const url = options.dbUrl ?? resolveDatabaseUrl(config.database.url, options.home ?? opsagentHome());
   const db = await openDatabase(url, { authToken: config.database.authToken, ...(options.driver ? { driver: options.driver } : {}) });
   const issues = new IssueRepository(db);
-  const tracker = new IssueTracker(issues, { policy: config.issues });
-  const analysisJobs = new AnalysisRepository(db);
-  if (config.analysis.enabled) enqueueAnalysisOnChanges(tracker, analysisJobs);
-  enqueueIssueNotifications(config, db, tracker);
   const actions = new ActionRepository(db);
   return {
     db,
     issues,
-    tracker,
+    tracker: new IssueTracker(issues, { policy: config.issues }),
     serverId: serverIdOf(config),
-    analysisJobs,
+    analysisJobs: new AnalysisRepository(db),
     actions,
     issueActions: async (issueId) => (await actions.listForIssue(issueId)) as unknown as Record<string, unknown>[],
     actionStats: (sinceMs) => actions.stats(sinceMs),
   };
+}
+
+/**
+ * The store of a process that records but does not act (the CLI): its changes queue their analyses and Discord
+ * notifications in their own transactions, and the running daemon carries them out.
+ */
+export async function openStore(config: Config, options: StoreOptions = {}): Promise<Store> {
+  const store = await openRepositories(config, options);
+  wirePipeline(
+    {
+      tracker: store.tracker,
+      analysisQueue: config.analysis.enabled ? queueAnalysisJobs(store.analysisJobs) : undefined,
+      notifications: notificationQueue(config, store.db),
+    },
+    { handOff: 'record-only' },
+  );
+  return store;
+}
+
+/** The CLI's remediation stage: records decisions (approve, reject) and leaves executing them to the daemon. */
+export function recordingRemediation(config: Config, store: Store, logger: Logger = silentLogger()): Remediation {
+  return new Remediation({ ...store, config, logger, executeApproved: false });
 }
 
 export interface RunningAgent {
@@ -100,39 +114,20 @@ export interface RunningAgent {
   app: FastifyInstance;
   store: Store;
   metrics: Metrics;
-  /** The gate, approvals and verification of DESIGN §4 (notifiers subscribe with remediation.onActionEvent). */
+  /** The gate, approvals and verification of DESIGN §4. */
   remediation: Remediation;
   stop(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
-/** The composition root: builds every object of the daemon, starts it, and returns how to stop it. */
+/** The composition root: builds every object of the daemon, wires them, starts it, and returns how to stop it. */
 export async function startAgent(config: Config, logger: Logger, options: { dbUrl?: string; home?: string } = {}): Promise<RunningAgent> {
-  if (!LOOPBACK.has(config.server.host) && !config.server.apiToken) {
+  if (!isLoopbackAddress(config.server.host) && !config.server.apiToken) {
     throw new AppError('CONFIG_INVALID', `refusing to listen on ${config.server.host} without server.apiToken (set OPSAGENT_API_TOKEN)`);
   }
-  const store = await openStore(config, options);
+  const store = await openRepositories(config, options);
   const metrics = new Metrics();
-  const services: BackgroundService[] = [];
-  const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
-  store.onAnalysed = async (issue, proposals, commentId) => {
-    await remediation.handleProposals(issue, proposals, commentId);
-  };
-  services.push(remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger));
-  const discord = discordForAgent({ config, db: store.db, tracker: store.tracker, remediation, logger });
-  services.push(...discord.services);
 
-  services.push(
-    every('archiver', 86_400_000, async () => {
-      const n = await store.tracker.archive(config.issues.archiveAfterDays);
-      if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
-    }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
-  );
-
-  for (const source of ['netdata', 'alertmanager', 'opsagent']) {
-    metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source }, 0);
-  }
+  // ---- the stages ----
   const pollers = netdataTargets(config).map((target) => {
     const labels = { source: 'netdata', url: target.url };
     metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels, 0);
@@ -147,9 +142,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       onPollError: () => metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels),
     });
   });
-  if (config.analysis.enabled) {
-    services.push(
-      new AnalysisWorker({
+  const analysisWorker = config.analysis.enabled
+    ? new AnalysisWorker({
         tracker: store.tracker,
         issues: store.issues,
         jobs: store.analysisJobs,
@@ -158,12 +152,37 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         claimPreference: claimPreferenceOf(store, pollers),
         maxLlmPerHour: config.llm.maxCallsPerHour,
         logger,
-        onAnalysed: (issue, proposals, commentId) => store.onAnalysed?.(issue, proposals, commentId),
-      }),
-    );
-  }
-  services.push(...pollers);
+      })
+    : undefined;
+  const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
+  const discord = discordForAgent({ config, db: store.db, approvals: remediation, logger });
 
+  wirePipeline(
+    {
+      tracker: store.tracker,
+      analysisQueue: analysisWorker ? queueAnalysisJobs(store.analysisJobs) : undefined,
+      analysisWorker,
+      remediation,
+      notifications: discord.hooks,
+    },
+    { handOff: 'remediate' },
+  );
+
+  const services: BackgroundService[] = [
+    remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger),
+    ...discord.services,
+    every('archiver', 86_400_000, async () => {
+      const n = await store.tracker.archive(config.issues.archiveAfterDays);
+      if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
+    }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
+    ...(analysisWorker ? [analysisWorker] : []),
+    ...pollers,
+  ];
+
+  // ---- what the operator sees: metrics, health, HTTP ----
+  for (const source of ['netdata', 'alertmanager', 'opsagent']) {
+    metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source }, 0);
+  }
   metrics.collect(async () => {
     const rows = await store.db.all(
       `SELECT severity, COUNT(*) AS n FROM issues WHERE status IN ('open','investigating') GROUP BY severity`,
@@ -173,7 +192,6 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       [{ severity: 'critical' }, Number(rows.find((r) => r.severity === 'critical')?.n ?? 0)],
     ]);
   });
-
   const health = async (): Promise<HealthReport> => {
     let storeState: HealthReport['store'] = { ok: true, location: store.db.location };
     try {
@@ -185,26 +203,15 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     return { ok: storeState.ok, store: storeState, sources };
   };
 
-  const app = await buildApp({
-    logger,
-    tracker: store.tracker,
-    issues: store.issues,
-    ...(store.issueActions ? { issueActions: store.issueActions } : {}),
-    serverId: store.serverId,
-    apiToken: config.server.apiToken,
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    metrics,
-    health,
-    plugins: [
-      actionRoutes(remediation),
-      ...(discord.interactions ? [discordInteractionsPlugin(discord.interactions)] : []),
-      dashboardPlugin({
-        apiToken: config.server.apiToken,
-        issues: store.issues,
-        actionStats: async (sinceMs) => store.actionStats?.(sinceMs),
-      }),
-    ],
-  });
+  const app = await buildApp({ logger, apiToken: config.server.apiToken, bodyLimitBytes: config.server.bodyLimitBytes });
+  const ingest = { tracker: store.tracker, serverId: store.serverId, metrics };
+  await app.register(healthRoutes, { health, metrics });
+  await app.register(alertRoutes, ingest);
+  await app.register(webhookRoutes, ingest);
+  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
+  await app.register(actionRoutes, { remediation });
+  if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
+  await app.register(dashboardRoutes, { apiToken: config.server.apiToken, issues: store.issues, actionStats: store.actionStats });
 
   let url: string;
   try {
@@ -219,10 +226,24 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    await app.close(); // stop taking work first, then finish what is in flight, then release the store
-    await Promise.all(services.map((s) => s.stop()));
-    await store.tracker.drain();
-    await store.db.close();
+    // Stop taking work first, then finish what is in flight, then release the store. Every step runs even when an
+    // earlier one failed, so the database is closed whatever happened; the failures are reported together.
+    const failures: string[] = [];
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(`${what}: ${errorMessage(err)}`);
+      }
+    };
+    await step('HTTP server', () => app.close());
+    await Promise.all(services.map((s) => step(s.name, () => s.stop())));
+    await step('ingest queue', () => store.tracker.drain());
+    await step('database', () => store.db.close());
+    if (failures.length > 0) {
+      logger.error({ failures }, 'opsagent stopped with errors');
+      throw new Error(`stopping failed: ${failures.join('; ')}`);
+    }
     logger.info('opsagent stopped');
   };
   return { url, app, store, metrics, remediation, stop: () => (stopping ??= stop()) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION_RISK, type ActionType, type Risk } from './catalog.js';
-import { AUTO_REMEDIATE_OFF, canExecuteAction, HOURLY_LIMIT, type GateDecision, type PermissionLevel } from './permission-gate.js';
+import { ACTION_RISK, type ActionType, type Risk } from '../model/action-catalog.js';
+import type { PermissionLevel } from '../model/permission.js';
+import { AUTO_REMEDIATE_OFF, canExecuteAction, HOURLY_LIMIT, type GateDecision } from './permission-gate.js';
 
 const TYPE_OF_RISK: Record<Risk, ActionType> = { low: 'clear_cache', medium: 'kill_process', high: 'custom_command' };
 const APPROVAL = (reason: string): GateDecision => ({ allowed: false, reason, requiresApproval: true });

@@ -1,11 +1,6 @@
-import type { ActionType, Risk } from './catalog.js';
+import type { ActionType, Risk } from '../model/action-catalog.js';
+import type { PermissionLevel, Permissions } from '../model/permission.js';
 
-export type PermissionLevel = 'readonly' | 'limited' | 'full';
-
-export interface Permissions {
-  level: PermissionLevel;
-  autoRemediate: boolean;
-}
 
 /** Executed actions per sliding 60 minutes (DESIGN §4). notify_human is never counted. */
 export const HOURLY_LIMIT: Record<PermissionLevel, number> = { readonly: 0, limited: 10, full: 100 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTION_DESCRIPTIONS, ACTION_TYPES } from '../actions/catalog.js';
+import { ACTION_DESCRIPTIONS, ACTION_TYPES } from '../model/action-catalog.js';
 
 /**
  * The arguments of the model's final `submit_analysis` call. Action types are checked per proposal afterwards

@@ -1,4 +1,4 @@
-import type { Issue } from '../issues/types.js';
+import type { Issue } from '../model/issue.js';
 import { Gatherers, type GatherSettings } from './gatherers/gather-context.js';
 import type { LlmSettings } from './llm-agent.js';
 import { analyseLocally } from './local-analyzer.js';

@@ -5,7 +5,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import { errorMessage } from '../errors.js';
+import { errorMessage, zodProblem } from '../errors.js';
 import { SUBMIT_ANALYSIS_PARAMETERS, SubmittedAnalysis } from './answer-schema.js';
 import type { Gatherers } from './gatherers/gather-context.js';
 import { contextForModel, gatheredForModel, untrusted } from './model-context.js';
@@ -235,8 +235,7 @@ function parseSubmission(args: string): { ok: true; draft: DraftAnalysis } | { o
   }
   const parsed = SubmittedAnalysis.safeParse(json);
   if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    return { ok: false, error: `${i.path.join('.') || '(root)'}: ${i.message}` };
+    return { ok: false, error: zodProblem(parsed.error) };
   }
   const a = parsed.data;
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStat, unitFromCgroup } from './gatherers/processes.js';
+import { parseStat } from '../model/proc-stat.js';
+import { unitFromCgroup } from './gatherers/processes.js';
 import { parseMeminfo } from './gatherers/memory.js';
 import { alertFamily, analyseLocally } from './local-analyzer.js';
 import type { AnalysisContext, ProcessInfo } from './types.js';

@@ -1,9 +1,10 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { validateProposal, type ValidProposal } from '../actions/catalog.js';
-import { cgroupAllowed, deniedUnits, protectedNames } from '../actions/protected.js';
+import { validateProposal, type ValidProposal } from '../model/action-catalog.js';
+import { cgroupAllowed, deniedUnits, protectedNames } from '../model/protected.js';
 import { errorMessage } from '../errors.js';
-import { exclusionReason, parseStat, type ProcessFilter } from './gatherers/processes.js';
+import { parseStat } from '../model/proc-stat.js';
+import { exclusionReason, type ProcessFilter } from './gatherers/processes.js';
 import type { DraftAnalysis, RejectedProposal } from './types.js';
 
 /** What the machine checks compare proposals with (slices of config.actions and config.opsagent). */

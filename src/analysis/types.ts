@@ -1,4 +1,4 @@
-import type { ValidProposal } from '../actions/catalog.js';
+import type { ValidProposal } from '../model/action-catalog.js';
 
 /** One running process as the gatherers see it. Names and command lines are untrusted (any user can set them). */
 export interface ProcessInfo {

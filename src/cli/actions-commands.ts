@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { Remediation } from '../pipeline/remediation.js';
-import { parseActionStatuses } from '../server/routes/actions.js';
-import type { ActionRecord } from '../store/action-repository.js';
+import { recordingRemediation } from '../main.js';
+import type { Remediation } from '../pipeline/remediation.js';
+import { parseActionStatuses } from '../model/action.js';
+import type { ActionRecord } from '../model/action.js';
 import { printJson, withContext, type CliContext } from './context.js';
 import { isoTime, relativeTime, safeText, table } from './format.js';
 
@@ -19,8 +20,7 @@ function secondsOption(value: string): number {
 
 /** The CLI records decisions only; the running agent (`opsagent run`) executes approved actions on its machine. */
 async function remediationOf(ctx: CliContext): Promise<Remediation> {
-  const store = await ctx.store();
-  return new Remediation({ ...store, config: ctx.config, logger: ctx.logger, executeApproved: false });
+  return recordingRemediation(ctx.config, await ctx.store(), ctx.logger);
 }
 
 function params(a: ActionRecord): string {

@@ -3,6 +3,7 @@ import { IssueAnalyzer } from '../analysis/issue-analyzer.js';
 import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
 import { analyzerSettingsFrom } from '../analysis/settings.js';
 import { AnalysisWorker } from '../pipeline/analysis-worker.js';
+import { wirePipeline } from '../pipeline/wire.js';
 import { printJson, withContext } from './context.js';
 import { safeText } from './format.js';
 
@@ -24,9 +25,9 @@ export function registerAnalysisCommands(program: Command): void {
           agentId: store.serverId,
           maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
           logger: ctx.logger,
-          // The CLI records the analysis and never acts: without a remediation stage the daemon takes the hand-off.
-          ...(store.onAnalysed ? { onAnalysed: store.onAnalysed } : {}),
         });
+        // The CLI records the analysis and never acts: the daemon hands the recorded proposals to its remediation stage.
+        wirePipeline({ tracker: store.tracker, analysisWorker: worker }, { handOff: 'record-only' });
         if (!opts.json) process.stderr.write(`analysing ${issueId}…\n`);
         const run = await worker.analyseNow(issueId);
         const result = run.result;

@@ -1,4 +1,4 @@
-import type { Issue, IssueComment } from '../issues/types.js';
+import type { Issue, IssueComment } from '../model/issue.js';
 
 /** "3m ago", "2h ago", "5d ago": how operators read times in a list. */
 export function relativeTime(ms: number, now = Date.now()): string {

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { AppError } from '../errors.js';
 import { generateFingerprint } from '../issues/fingerprint.js';
-import { ISSUE_STATUSES, type IssueStatus, type Severity } from '../issues/types.js';
+import { ISSUE_STATUSES, type IssueStatus, type Severity } from '../model/issue.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
-import { parseStatusList } from '../server/routes/issues.js';
+import { parseIssueStatuses } from '../model/issue.js';
 import { printJson, withContext } from './context.js';
 import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
 
@@ -69,7 +69,7 @@ export function registerIssueCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       withContext(program, async (ctx, opts: { status?: string; severity?: Severity; server?: string; limit: number; json?: boolean }) => {
-        const statuses = parseStatusList(opts.status);
+        const statuses = parseIssueStatuses(opts.status);
         const { issues } = await ctx.store();
         const list = await issues.list({
           ...(statuses ? { statuses } : {}),

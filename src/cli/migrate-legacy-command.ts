@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { generateFingerprint } from '../issues/fingerprint.js';
-import type { AlertEvent } from '../issues/types.js';
+import type { AlertEvent } from '../model/alert.js';
 import { legacyRowToEvent } from '../sources/legacy-alert.js';
 import { LegacyAlertsRepository } from '../store/legacy-alerts-repository.js';
 import { printJson, withContext } from './context.js';

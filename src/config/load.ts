@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { AppError, errorMessage } from '../errors.js';
+import { isLoopbackAddress } from '../model/loopback.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -22,6 +23,7 @@ function fillEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
   return value;
 }
 
+/** Every problem, one line each (the CLI prints them all at once, unlike API input, which names the first). */
 function formatIssues(source: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => `  ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
   return `${source} is not valid:\n${lines.join('\n')}`;
@@ -38,29 +40,32 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   return applyEnvironment(parsed.data, env);
 }
 
-/** Environment variables that override the file, plus the warnings for integrations without a secret. */
-function applyEnvironment(config: Config, env: NodeJS.ProcessEnv): LoadedConfig {
+/**
+ * Environment variables that override the file, integrations turned off for want of a secret (with a warning each),
+ * and the rules that span several keys. Returns a new object: the validated one is never changed afterwards.
+ */
+function applyEnvironment(parsed: Config, env: NodeJS.ProcessEnv): LoadedConfig {
   const warnings: string[] = [];
-  if (env.TURSO_DATABASE_URL && config.database.url === 'file:data/opsagent.db') {
-    config.database.url = env.TURSO_DATABASE_URL;
-    if (!config.database.authToken && env.TURSO_AUTH_TOKEN) config.database.authToken = env.TURSO_AUTH_TOKEN;
+  let database = parsed.database;
+  if (env.TURSO_DATABASE_URL && database.url === 'file:data/opsagent.db') {
+    database = { ...database, url: env.TURSO_DATABASE_URL, authToken: database.authToken || (env.TURSO_AUTH_TOKEN ?? '') };
   }
-  if (config.discord.enabled && !config.discord.webhookUrl && !config.discord.bot.token) {
-    config.discord.enabled = false;
+  let discord = parsed.discord;
+  if (discord.enabled && !discord.webhookUrl && !discord.bot.token) {
+    discord = { ...discord, enabled: false };
     warnings.push('discord: no webhookUrl (DISCORD_WEBHOOK_URL is empty); Discord notifications are off');
   }
-  const bot = config.discord.bot;
-  if (bot.token && (!bot.applicationPublicKey || !bot.channelId)) {
+  if (discord.bot.token && (!discord.bot.applicationPublicKey || !discord.bot.channelId)) {
     warnings.push('discord.bot: token is set but applicationPublicKey or channelId is empty; approvals from Discord are off');
-    bot.token = '';
+    discord = { ...discord, bot: { ...discord.bot, token: '' } };
   }
-  if (config.server.host !== '127.0.0.1' && config.server.host !== 'localhost' && config.server.host !== '::1' && !config.server.apiToken) {
+  if (!isLoopbackAddress(parsed.server.host) && !parsed.server.apiToken) {
     throw new AppError(
       'CONFIG_INVALID',
-      `server.host is ${config.server.host} (not loopback) but server.apiToken is empty: set OPSAGENT_API_TOKEN or bind to 127.0.0.1`,
+      `server.host is ${parsed.server.host} (not loopback) but server.apiToken is empty: set OPSAGENT_API_TOKEN or bind to 127.0.0.1`,
     );
   }
-  return { config, warnings };
+  return { config: { ...parsed, database, discord }, warnings };
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

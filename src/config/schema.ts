@@ -1,3 +1,4 @@
+import { PERMISSION_LEVELS } from '../model/permission.js';
 import { z } from 'zod';
 
 /** The only description of config/netdata.yaml. The seed's keys keep their names; extensions are grouped. */
@@ -24,7 +25,7 @@ export const ConfigSchema = z.strictObject({
   opsagent: z
     .strictObject({
       model: z.string().min(1).default('kimi-k2.5'),
-      permissionLevel: z.enum(['readonly', 'limited', 'full']).default('limited'),
+      permissionLevel: z.enum(PERMISSION_LEVELS).default('limited'),
       autoRemediate: z.boolean().default(false),
       serverId: z.string().default(''), // '' = this machine's hostname
     })
@@ -149,4 +150,3 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
-export type PermissionLevel = Config['opsagent']['permissionLevel'];

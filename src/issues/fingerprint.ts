@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import type { FingerprintInputs } from './types.js';
+import type { FingerprintInputs } from '../model/issue.js';
 
 /** The seed's formula: sha256("<name>:<context>:<chart>") as hex, first 16 characters. */
 export function generateFingerprint({ name, context, chart }: FingerprintInputs): string {

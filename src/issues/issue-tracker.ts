@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { IssueRepository } from '../store/issue-repository.js';
+import { refusesEveryWrite } from '../store/sqlite-errors.js';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
 import {
   DEFAULT_POLICY,
@@ -13,7 +14,8 @@ import {
   trackTransition,
   type IssuePolicy,
 } from './lifecycle.js';
-import type { AlertEvent, Issue, IngestResult, IssueChange, IssueStatus, NewComment } from './types.js';
+import type { AlertEvent } from '../model/alert.js';
+import type { Issue, IngestResult, IssueChange, IssueStatus, NewComment } from '../model/issue.js';
 
 /**
  * Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. It may
@@ -33,11 +35,6 @@ interface Pending {
   step: IngestStep | undefined;
   resolve: (results: IngestResult[]) => void;
   reject: (err: unknown) => void;
-}
-
-function refusesEveryWrite(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT)/.test(code);
 }
 
 /** Most events one group commit takes, so one transaction stays short under a storm. */
@@ -362,7 +359,7 @@ export class IssueTracker {
         const issue = step.issue;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
-        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status }), now);
+        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' }), now);
         const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
         change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
         break;

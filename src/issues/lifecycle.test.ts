@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
 import { DEFAULT_POLICY, decideStep, describeFiring, firedAgainComment, trackTransition } from './lifecycle.js';
-import type { AlertEvent, Issue } from './types.js';
+import type { AlertEvent } from '../model/alert.js';
+import type { Issue } from '../model/issue.js';
 
 const event = (over: Partial<AlertEvent> = {}): AlertEvent => ({
   server_id: 's1', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'WARNING',

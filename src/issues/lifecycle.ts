@@ -1,4 +1,5 @@
-import type { AlertEvent, Issue, IssueMetadata, NewComment, Severity } from './types.js';
+import type { AlertEvent } from '../model/alert.js';
+import type { Issue, IssueMetadata, NewComment, Severity, StatusChangeCause } from '../model/issue.js';
 
 /** The tunables of DESIGN §3, from config.issues. */
 export interface IssuePolicy {
@@ -117,7 +118,7 @@ export function firedAgainComment(event: AlertEvent, count: number, policy: Issu
 export function statusChangeComment(
   status: string,
   reason: string,
-  extra: Record<string, unknown> = {},
+  extra: Record<string, unknown> & { cause?: StatusChangeCause } = {},
   author?: { type: 'agent' | 'human'; name?: string | null },
 ): NewComment {
   return {

@@ -1,10 +1,10 @@
-import type { ValidProposal } from '../actions/catalog.js';
+import type { ValidProposal } from '../model/action-catalog.js';
 import type { IssueAnalyzer } from '../analysis/issue-analyzer.js';
 import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
 import type { AnalysisResult } from '../analysis/types.js';
 import { AppError, errorMessage } from '../errors.js';
-import type { IssueTracker } from '../issues/issue-tracker.js';
-import type { Issue, IssueChange } from '../issues/types.js';
+import type { ChangeHook, IssueTracker } from '../issues/issue-tracker.js';
+import type { Issue, IssueChange } from '../model/issue.js';
 import type { Logger } from '../logger.js';
 import type { AnalysisJob, AnalysisReason, AnalysisRepository, ClaimPreference } from '../store/analysis-repository.js';
 import type { IssueRepository } from '../store/issue-repository.js';
@@ -32,18 +32,27 @@ export function analysisReasonFor(change: IssueChange): AnalysisReason | undefin
   }
 }
 
-/** Queues analyses in the same transaction as the changes that call for them, so none is lost to a crash. */
-export function enqueueAnalysisOnChanges(tracker: IssueTracker, jobs: AnalysisRepository, now: () => number = Date.now): void {
-  tracker.onChanges(async (tx, changes) => {
+/**
+ * A tracker change hook (pipeline/wire.ts): queues analyses in the same transaction as the changes that call for
+ * them, so none is lost to a crash.
+ */
+export function queueAnalysisJobs(jobs: AnalysisRepository, now: () => number = Date.now): ChangeHook {
+  return async (tx, changes) => {
     for (const change of changes) {
       const reason = analysisReasonFor(change);
       if (reason) await jobs.enqueue(tx, change.issue.id, reason, now());
     }
-  });
+  };
 }
 
-/** Called after an analysis is recorded; the remediation stage plugs in here. Errors are logged, never fatal. */
+/** Receives each recorded analysis's valid proposals (the remediation stage). Errors are logged, never fatal. */
 export type OnAnalysed = (issue: Issue, proposals: ValidProposal[], commentId: number) => Promise<void> | void;
+
+/**
+ * What happens to an analysis's proposals once it is recorded: 'record-only' keeps them on the issue for the daemon
+ * to pick up (the CLI), a function hands them on now (the daemon's remediation stage).
+ */
+export type HandOff = 'record-only' | OnAnalysed;
 
 export interface AnalysisWorkerDeps {
   tracker: IssueTracker;
@@ -57,7 +66,6 @@ export interface AnalysisWorkerDeps {
   /** llm.maxCallsPerHour: LLM analyses in a sliding hour (counted from job rows, so it survives restarts). */
   maxLlmPerHour: number;
   logger: Logger;
-  onAnalysed?: OnAnalysed;
   now?: () => number;
   pollIntervalMs?: number;
   /** How far back recorded analyses are still handed to remediation after a restart (default 1 h). */
@@ -76,7 +84,7 @@ export interface AnalysisRun {
 
 /**
  * Runs queued analyses one at a time: claims a job atomically, moves the issue open -> investigating, analyses,
- * writes the `analysis` comment and finishes the job in one transaction, then hands valid proposals to onAnalysed.
+ * writes the `analysis` comment and finishes the job in one transaction, then hands valid proposals on as wired (handOffTo).
  * Woken by commits of the tracker and by a slow poll (for jobs queued by other processes, e.g. the CLI).
  */
 export class AnalysisWorker implements BackgroundService {
@@ -84,7 +92,7 @@ export class AnalysisWorker implements BackgroundService {
   readonly #d: AnalysisWorkerDeps;
   readonly #now: () => number;
   #stopped = true;
-  #listening = false;
+  #handOff: HandOff = 'record-only';
   #wanted = false;
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -100,16 +108,20 @@ export class AnalysisWorker implements BackgroundService {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    if (!this.#listening) {
-      this.#listening = true;
-      this.#d.tracker.afterCommit((changes) => {
-        if (changes.some((c) => analysisReasonFor(c) !== undefined)) this.wake();
-      });
-    }
     this.#loop = this.#recover().then(() => this.#run());
     this.#timer = setInterval(() => this.wake(), this.#d.pollIntervalMs ?? 30_000);
     this.#timer.unref();
   }
+
+  /** Set once by pipeline/wire.ts; until then analyses are only recorded. */
+  handOffTo(handOff: HandOff): void {
+    this.#handOff = handOff;
+  }
+
+  /** A tracker commit listener (pipeline/wire.ts): committed changes that call for an analysis wake the worker. */
+  readonly wakeOnChanges = (changes: IssueChange[]): void => {
+    if (changes.some((c) => analysisReasonFor(c) !== undefined)) this.wake();
+  };
 
   wake(): void {
     if (this.#stopped) return;
@@ -163,7 +175,7 @@ export class AnalysisWorker implements BackgroundService {
           this.#wanted = true; // claimed one: look again after it
           await this.runJob(job).catch(() => undefined); // recorded on the job row and logged; go on with the next
         }
-        await this.#handOff();
+        await this.#handOffRecorded();
       }
     } catch (err) {
       this.#lastError = errorMessage(err);
@@ -219,9 +231,10 @@ export class AnalysisWorker implements BackgroundService {
         { analyzer: result.analyzer, proposals: result.proposedActions.map((p) => p.type), rejected: result.rejectedProposals.length, durationMs: result.durationMs, fallback: result.fallbackReason ?? undefined },
         'analysis recorded',
       );
-      if (this.#d.onAnalysed) {
+      const handOff = this.#handOff;
+      if (handOff !== 'record-only') {
         try {
-          await this.#d.onAnalysed(issue, result.proposedActions, commentId);
+          await handOff(issue, result.proposedActions, commentId);
           await this.#d.jobs.markProposalsHandled(job.id, this.#now());
         } catch (err) {
           log.warn({ err: errorMessage(err) }, 'the remediation stage failed on this analysis; it is retried on the next wake');
@@ -243,9 +256,9 @@ export class AnalysisWorker implements BackgroundService {
    * in between, or the analysis ran from the CLI (`issues-analyze`), which records but never acts. Only recent ones
    * (within the approval timeout): an old analysis no longer describes the machine.
    */
-  async #handOff(): Promise<void> {
-    const onAnalysed = this.#d.onAnalysed;
-    if (!onAnalysed) return;
+  async #handOffRecorded(): Promise<void> {
+    const onAnalysed = this.#handOff;
+    if (onAnalysed === 'record-only') return;
     const since = this.#now() - (this.#d.handOffWindowMs ?? 3_600_000);
     for (const pending of await this.#d.jobs.awaitingHandoff(since, 20)) {
       if (this.#stopped) return;

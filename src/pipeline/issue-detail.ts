@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Issue, IssueComment } from '../issues/types.js';
+import type { Issue, IssueComment } from '../model/issue.js';
 import type { IssueRepository } from '../store/issue-repository.js';
 
 export interface IssueDetail extends Issue {

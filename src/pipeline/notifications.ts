@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { formatValue } from '../issues/lifecycle.js';
-import type { IssueTracker } from '../issues/issue-tracker.js';
-import type { Issue, IssueChange } from '../issues/types.js';
+import type { Issue, IssueChange } from '../model/issue.js';
 import type { Logger } from '../logger.js';
 import { DiscordClient } from '../notify/discord-client.js';
 import { NotificationSender } from '../notify/notification-sender.js';
@@ -9,7 +8,7 @@ import type { ActionSnapshot, IssueSnapshot, NotificationPayload, RenderContext 
 import { DigestScheduler } from '../notify/digest-scheduler.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import { NotificationRepository, type OutboxChannel, type OutboxInsert } from '../store/notification-repository.js';
-import type { ActionEvent } from './remediation.js';
+import type { ActionEvent } from '../model/action.js';
 import type { BackgroundService } from './service.js';
 
 /** What decides which changes reach Discord (slices of config.discord and config.issues). */
@@ -196,7 +195,7 @@ export class NotificationHooks {
   readonly onActionChanges = async (tx: SqlExecutor, events: ActionEvent[]): Promise<void> => {
     const now = this.#now();
     for (const e of events) {
-      const summary = e.kind === 'notify' && e.message.startsWith('Manual intervention required') ? await this.#repo.latestAnalysisSummary(tx, e.issue.id) : undefined;
+      const summary = e.kind === 'notify' && e.cause === 'manual_intervention' ? await this.#repo.latestAnalysisSummary(tx, e.issue.id) : undefined;
       for (const n of notificationsForActionEvent(e, this.#settings, now, summary)) await this.#repo.enqueue(tx, n, now);
     }
   };
@@ -208,40 +207,29 @@ export class NotificationHooks {
 }
 
 export interface NotificationsSetup {
-  hooks: NotificationHooks;
-  /** Undefined when Discord is off: rows are still not written then. */
+  /** The outbox hooks pipeline/wire.ts subscribes; undefined while Discord is off (nothing is queued then). */
+  hooks: NotificationHooks | undefined;
+  /** Undefined when Discord is off. */
   sender: NotificationSender | undefined;
   render: RenderContext;
   client: DiscordClient | undefined;
 }
 
 /**
- * Builds the Discord side of the daemon: the outbox hooks on the tracker (and on remediation when given) and the
- * sender service. With Discord disabled nothing is queued, so enabling it later does not flood the channel with history.
+ * Builds the Discord side of the daemon: the outbox hooks and the sender service (subscribed by pipeline/wire.ts).
+ * With Discord disabled nothing is queued, so enabling it later does not flood the channel with history.
  */
 export function setupNotifications(deps: {
   config: Config;
   repo: NotificationRepository;
-  tracker: IssueTracker;
-  remediation?:
-    | {
-        onActionChanges(hook: (tx: SqlExecutor, events: ActionEvent[]) => Promise<void>): void;
-        onActionEvent(listener: (event: ActionEvent) => void): void;
-      }
-    | undefined;
   logger: Logger;
   now?: () => number;
   senderOptions?: Partial<ConstructorParameters<typeof NotificationSender>[0]>;
-  /** openStore already queues issue notifications (enqueueIssueNotifications), so the CLI's changes are announced too. */
-  issueHookRegistered?: boolean;
 }): NotificationsSetup {
   const { config } = deps;
   const render: RenderContext = { publicUrl: publicUrlOf(config) };
+  if (!config.discord.enabled) return { hooks: undefined, sender: undefined, render, client: undefined };
   const settings = settingsFrom(config);
-  if (!config.discord.enabled) {
-    const hooks = new NotificationHooks(deps.repo, settings, { ...(deps.now ? { now: deps.now } : {}) });
-    return { hooks, sender: undefined, render, client: undefined };
-  }
   const bot = config.discord.bot;
   const client = new DiscordClient({
     ...(config.discord.webhookUrl ? { webhookUrl: config.discord.webhookUrl } : {}),
@@ -261,35 +249,27 @@ export function setupNotifications(deps: {
     ...deps.senderOptions,
   });
   const hooks = new NotificationHooks(deps.repo, settings, { ...(deps.now ? { now: deps.now } : {}), wake: () => sender.wake() });
-  if (!deps.issueHookRegistered) deps.tracker.onChanges(hooks.onIssueChanges);
-  deps.tracker.afterCommit(hooks.afterCommit);
-  deps.remediation?.onActionChanges(hooks.onActionChanges);
-  deps.remediation?.onActionEvent(hooks.afterCommit);
   return { hooks, sender, render, client };
 }
 
 /**
- * Queues Discord notifications for issue changes in the transactions that make them, in every process that opens the
- * store (the daemon and the CLI alike); the daemon's sender delivers them. Nothing is queued while Discord is off.
+ * The outbox hooks of a process that only records (the CLI): its changes are queued in their transactions and the
+ * daemon's sender delivers them. Undefined while Discord is off.
  */
-export function enqueueIssueNotifications(config: Config, db: Database, tracker: IssueTracker): void {
-  if (!config.discord.enabled || (!config.discord.webhookUrl && !config.discord.bot.token)) return;
-  tracker.onChanges(new NotificationHooks(new NotificationRepository(db), settingsFrom(config)).onIssueChanges);
+export function notificationQueue(config: Config, db: Database): NotificationHooks | undefined {
+  if (!config.discord.enabled || (!config.discord.webhookUrl && !config.discord.bot.token)) return undefined;
+  return new NotificationHooks(new NotificationRepository(db), settingsFrom(config));
 }
 
-/** The same approve/reject path as the CLI (Remediation). */
-export interface ApprovalPort {
-  approve(actionId: string, by: string): Promise<{ status: string }>;
-  reject(actionId: string, by: string, reason?: string): Promise<{ status: string }>;
-}
-
-/** What the interactions route (server/routes/discord.ts) needs; main.ts hands it to discordInteractionsPlugin. */
-export interface InteractionsSetup extends ApprovalPort {
+/** What the interactions route (server/routes/discord.ts) needs; the composition root registers it with these. */
+export interface InteractionsSetup {
   applicationPublicKey: string;
   approverIds: string[];
   approverRoleIds: string[];
   interactions: NotificationRepository;
   logger: Logger;
+  approve(actionId: string, by: string): Promise<{ status: string }>;
+  reject(actionId: string, by: string, reason?: string): Promise<{ status: string }>;
 }
 
 /**
@@ -299,15 +279,14 @@ export interface InteractionsSetup extends ApprovalPort {
 export function discordForAgent(deps: {
   config: Config;
   db: Database;
-  tracker: IssueTracker;
-  remediation: ApprovalPort & NonNullable<Parameters<typeof setupNotifications>[0]['remediation']>;
+  approvals: Pick<InteractionsSetup, 'approve' | 'reject'>;
   logger: Logger;
-}): { services: BackgroundService[]; interactions: InteractionsSetup | undefined } {
+}): { hooks: NotificationHooks | undefined; services: BackgroundService[]; interactions: InteractionsSetup | undefined } {
   const { config } = deps;
   const repo = new NotificationRepository(deps.db);
-  const setup = setupNotifications({ config, repo, tracker: deps.tracker, remediation: deps.remediation, logger: deps.logger, issueHookRegistered: true });
+  const setup = setupNotifications({ config, repo, logger: deps.logger });
   const services: BackgroundService[] = [];
-  if (!setup.sender) return { services, interactions: undefined };
+  if (!setup.sender) return { hooks: setup.hooks, services, interactions: undefined };
   services.push(setup.sender);
   const digest = config.discord.digest;
   if (digest.enabled && config.discord.webhookUrl) {
@@ -316,12 +295,13 @@ export function discordForAgent(deps: {
       new DigestScheduler({ repo, render: setup.render, time: digest.time, timeZone: digest.timezone, logger: deps.logger, onQueued: () => sender.wake() }),
     );
   }
-  if (!settingsFrom(config).useBot) return { services, interactions: undefined };
+  if (!settingsFrom(config).useBot) return { hooks: setup.hooks, services, interactions: undefined };
   const bot = config.discord.bot;
   if (bot.approverIds.length === 0 && bot.approverRoleIds.length === 0) {
     deps.logger.warn({ component: 'notify' }, 'discord.bot has no approverIds or approverRoleIds: nobody can approve from Discord');
   }
   return {
+    hooks: setup.hooks,
     services,
     interactions: {
       applicationPublicKey: bot.applicationPublicKey,
@@ -329,8 +309,8 @@ export function discordForAgent(deps: {
       approverRoleIds: bot.approverRoleIds,
       interactions: repo,
       logger: deps.logger,
-      approve: (id, by) => deps.remediation.approve(id, by),
-      reject: (id, by, reason) => deps.remediation.reject(id, by, reason),
+      approve: (id, by) => deps.approvals.approve(id, by),
+      reject: (id, by, reason) => deps.approvals.reject(id, by, reason),
     },
   };
 }

@@ -1,5 +1,5 @@
-import type { NewComment } from '../issues/types.js';
-import type { ActionRecord } from '../store/action-repository.js';
+import type { NewComment } from '../model/issue.js';
+import type { ActionRecord } from '../model/action.js';
 
 /** The issue comments the remediation stage writes, in the seed's words where it has them. Pure. */
 

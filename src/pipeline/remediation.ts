@@ -1,19 +1,16 @@
-import { ACTION_RISK, validateProposal, type ActionType, type ValidProposal } from '../actions/catalog.js';
+import { decideProposal, NOTIFICATION_REASON } from '../actions/decide-proposal.js';
 import { executeAction, EXECUTORS } from '../actions/executors/registry.js';
 import type { ExecutionContext, ExecutorTable } from '../actions/executors/types.js';
-import { canExecuteAction, HOURLY_LIMIT, type Permissions } from '../actions/permission-gate.js';
+import { canExecuteAction } from '../actions/permission-gate.js';
 import type { Config } from '../config/schema.js';
 import { AppError, errorMessage } from '../errors.js';
-import type { AfterCommit, IssueTracker } from '../issues/issue-tracker.js';
-import type { Issue, IssueChange } from '../issues/types.js';
+import type { AfterCommit } from '../issues/issue-tracker.js';
+import { ACTION_RISK, validateProposal, type ActionType, type ValidProposal } from '../model/action-catalog.js';
+import type { ActionEvent, ActionRecord } from '../model/action.js';
+import { isActive, type Issue, type IssueChange } from '../model/issue.js';
+import type { Permissions } from '../model/permission.js';
 import type { Logger } from '../logger.js';
-import {
-  ActionRepository,
-  newActionId,
-  paramsHash,
-  type ActionRecord,
-  type ActionStatus,
-} from '../store/action-repository.js';
+import { ActionRepository, newActionId, paramsHash } from '../store/action-repository.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { IssueRepository } from '../store/issue-repository.js';
 import {
@@ -30,27 +27,6 @@ import {
   verifiedComment,
 } from './remediation-comments.js';
 
-export type ActionEventKind =
-  | 'executed'
-  | 'pending_approval'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'denied'
-  | 'skipped'
-  | 'verified'
-  | 'not_verified'
-  | 'notify';
-
-/** What happened to an action, for the stages that tell people (Discord): one event per decision or outcome. */
-export interface ActionEvent {
-  kind: ActionEventKind;
-  action: ActionRecord;
-  issue: Issue;
-  /** One line a notifier can send as is, e.g. "⚠️ Action requires approval: kill_process". */
-  message: string;
-}
-
 /** Runs inside the transaction that recorded the events (e.g. to enqueue an outbox row with them). */
 export type ActionHook = (tx: SqlExecutor, events: ActionEvent[]) => Promise<void>;
 /** Runs after the commit. Must not throw. */
@@ -59,7 +35,6 @@ export type ActionListener = (event: ActionEvent) => void;
 export interface RemediationDeps {
   db: Database;
   issues: IssueRepository;
-  tracker: IssueTracker;
   actions: ActionRepository;
   serverId: string;
   config: Pick<Config, 'opsagent' | 'actions' | 'analysis'>;
@@ -75,10 +50,6 @@ export interface RemediationDeps {
 /** Remediations whose effect the verification window checks (notify_human and log_analysis change nothing). */
 const VERIFIABLE = new Set<ActionType>(['clear_cache', 'cleanup_disk', 'kill_process', 'restart_service', 'custom_command']);
 const HOUR_MS = 3_600_000;
-
-function isActive(issue: Issue): boolean {
-  return issue.status === 'open' || issue.status === 'investigating';
-}
 
 /**
  * The remediation stage: every proposal goes through the gate (DESIGN §4) and ends as a row in `actions` with its
@@ -111,8 +82,6 @@ export class Remediation {
     this.#executors = deps.executors ?? EXECUTORS;
     this.#executeApproved = deps.executeApproved ?? true;
     this.#selfPids = deps.selfPids ?? [process.pid, process.ppid];
-    // Verification reacts to the resolution in the same transaction that resolved the issue.
-    deps.tracker.onChanges((tx, changes) => this.#onIssueChanges(tx, changes));
   }
 
   get repository(): ActionRepository {
@@ -200,7 +169,20 @@ export class Remediation {
       const now = this.#now();
       const cfg = this.#config.actions;
       const hash = paramsHash(p.params);
-      const base: ActionRecord = {
+      const decision = decideProposal({
+        type: p.type,
+        risk: p.risk,
+        issue: { status: issue.status, server_id: issue.server_id, flapping: issue.metadata.flapping === true },
+        agentServerId: this.#serverId,
+        // A pending or approved copy is a duplicate at any age; other recent ones only within the cooldown.
+        sameAction: await this.#actions.findRecentSame(tx, issue.id, p.type, hash, now - cfg.cooldownMinutes * 60_000),
+        cooldownMinutes: cfg.cooldownMinutes,
+        permissions: this.#permissions,
+        // Counted in the same transaction that claims the action as executing, so concurrent proposals never exceed the limit.
+        executedLastHour: await this.#actions.countExecutedSince(tx, this.#serverId, now - HOUR_MS),
+        now,
+      });
+      const a: ActionRecord = {
         id: newActionId(now),
         issue_id: issue.id,
         server_id: this.#serverId,
@@ -209,8 +191,8 @@ export class Remediation {
         params: p.params,
         params_hash: hash,
         reason: p.reason,
-        status: 'proposed',
-        decision_reason: null,
+        status: decision.status,
+        decision_reason: decision.reason,
         decided_by: 'agent',
         decided_at: now,
         analysis_comment_id: analysisCommentId,
@@ -225,70 +207,36 @@ export class Remediation {
         verify_deadline: null,
         verified_at: null,
       };
-      const record = async (status: ActionStatus, reason: string, extra: Partial<ActionRecord> = {}) => {
-        const a: ActionRecord = { ...base, status, decision_reason: reason, ...extra };
-        await this.#actions.insert(tx, a);
-        return a;
-      };
-
-      if (p.type === 'notify_human') {
-        const message = String(p.params.message ?? '');
-        const a = await record('succeeded', 'notify_human is a notification: never gated, never counted', {
-          executed_at: now, finished_at: now, success: true, output: message, dry_run: false,
-        });
-        await this.#comment(tx, issue.id, resultComment(a, `Human notified: ${message.split('\n')[0]!.slice(0, 200)}`, true, message));
-        emit({ kind: 'notify', action: a, issue, message });
-        return a;
-      }
-      if (issue.server_id !== this.#serverId) {
-        // Executors act on the machine this agent runs on; a PID or a path means nothing on another server.
-        const a = await record('denied', `this agent only acts on ${this.#serverId}; the issue is on ${issue.server_id}`);
-        await this.#comment(tx, issue.id, deniedComment(a));
-        emit({ kind: 'denied', action: a, issue, message: `🚫 Action denied: ${a.action_type} (${a.decision_reason})` });
-        return a;
-      }
-      if (!isActive(issue)) {
-        const a = await record('skipped', `Issue is ${issue.status}: nothing to remediate`);
-        await this.#comment(tx, issue.id, skippedComment(a));
-        emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${a.decision_reason})` });
-        return a;
-      }
-      {
-        // A pending or approved copy is a duplicate at any age; other recent ones only within the cooldown.
-        const same = await this.#actions.findRecentSame(tx, issue.id, p.type, hash, now - cfg.cooldownMinutes * 60_000);
-        if (same) {
-          const ago = Math.max(0, Math.round((now - same.created_at) / 60_000));
-          const why = same.status === 'pending_approval' || same.status === 'approved'
-            ? `the same action is already ${same.status.replace('_', ' ')} as ${same.id}`
-            : `the same action was ${same.status} on this issue ${ago} min ago (${same.id}; cooldown ${cfg.cooldownMinutes} min)`;
-          const a = await record('skipped', `Cooldown: ${why}`);
-          await this.#comment(tx, issue.id, skippedComment(a));
-          emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${a.decision_reason})` });
+      switch (decision.status) {
+        case 'succeeded': {
+          const message = String(p.params.message ?? '');
+          Object.assign(a, { executed_at: now, finished_at: now, success: true, output: message, dry_run: false });
+          await this.#actions.insert(tx, a);
+          await this.#comment(tx, issue.id, resultComment(a, `Human notified: ${message.split('\n')[0]!.slice(0, 200)}`, true, message));
+          emit({ kind: 'notify', action: a, issue, message, cause: 'proposed' });
           return a;
         }
+        case 'executing':
+          a.executed_at = now;
+          await this.#actions.insert(tx, a);
+          return a;
+        case 'pending_approval':
+          Object.assign(a, { expires_at: now + cfg.approvalTimeoutMinutes * 60_000, decided_by: null, decided_at: null });
+          await this.#actions.insert(tx, a);
+          await this.#comment(tx, issue.id, approvalRequestedComment(a, cfg.approvalTimeoutMinutes));
+          emit({ kind: 'pending_approval', action: a, issue, message: `⚠️ Action requires approval: ${a.action_type}` });
+          return a;
+        case 'denied':
+          await this.#actions.insert(tx, a);
+          await this.#comment(tx, issue.id, deniedComment(a));
+          emit({ kind: 'denied', action: a, issue, message: `🚫 Action denied: ${a.action_type} (${decision.reason})` });
+          return a;
+        case 'skipped':
+          await this.#actions.insert(tx, a);
+          await this.#comment(tx, issue.id, skippedComment(a));
+          emit({ kind: 'skipped', action: a, issue, message: `⏭ Action skipped: ${a.action_type} (${decision.reason})` });
+          return a;
       }
-
-      const permissions = this.#permissions;
-      const executed = await this.#actions.countExecutedSince(tx, this.#serverId, now - HOUR_MS);
-      let gate = canExecuteAction(permissions, p.type, p.risk, executed);
-      if (gate.allowed && issue.metadata.flapping === true) {
-        gate = { allowed: false, reason: 'Issue is flapping: automatic remediation suspended; human approval required', requiresApproval: true };
-      }
-      if (gate.allowed) {
-        // Claimed as executing in the same transaction as the count, so concurrent proposals never exceed the limit.
-        const limit = HOURLY_LIMIT[permissions.level];
-        return record('executing', `Allowed: ${p.risk} risk in ${permissions.level} mode with autoRemediate (${executed + 1}/${limit} this hour)`, { executed_at: now });
-      }
-      if (gate.requiresApproval) {
-        const a = await record('pending_approval', gate.reason, { expires_at: now + cfg.approvalTimeoutMinutes * 60_000, decided_by: null, decided_at: null });
-        await this.#comment(tx, issue.id, approvalRequestedComment(a, cfg.approvalTimeoutMinutes));
-        emit({ kind: 'pending_approval', action: a, issue, message: `⚠️ Action requires approval: ${a.action_type}` });
-        return a;
-      }
-      const a = await record('denied', gate.reason);
-      await this.#comment(tx, issue.id, deniedComment(a));
-      emit({ kind: 'denied', action: a, issue, message: `🚫 Action denied: ${a.action_type} (${gate.reason})` });
-      return a;
     });
   }
 
@@ -301,7 +249,7 @@ export class Remediation {
       const message = `Manual intervention required on ${issue.title} (${issue.server_id}): readonly mode, the agent takes no actions. Proposed: ${proposed}`.slice(0, 2_000);
       const a = await this.#insertNotification(tx, issue, message, now);
       await this.#comment(tx, issue.id, manualInterventionComment(message));
-      emit({ kind: 'notify', action: a, issue, message });
+      emit({ kind: 'notify', action: a, issue, message, cause: 'manual_intervention' });
       return a;
     });
   }
@@ -311,7 +259,7 @@ export class Remediation {
     const a: ActionRecord = {
       id: newActionId(now), issue_id: issue.id, server_id: this.#serverId, action_type: 'notify_human', risk: 'low',
       params, params_hash: paramsHash(params), reason: '', status: 'succeeded',
-      decision_reason: 'notify_human is a notification: never gated, never counted', decided_by: 'agent', decided_at: now,
+      decision_reason: NOTIFICATION_REASON, decided_by: 'agent', decided_at: now,
       analysis_comment_id: null, created_at: now, expires_at: null, executed_at: now, finished_at: now, output: message,
       success: true, dry_run: false, verification: null, verify_deadline: null, verified_at: null,
     };
@@ -339,17 +287,22 @@ export class Remediation {
       return await this.#write(async (tx, emit) => {
         const now = this.#now();
         const verify = result.success && !this.#config.actions.dryRun && VERIFIABLE.has(action.action_type);
-        const fields: Partial<ActionRecord> = {
-          status: result.success ? 'succeeded' : 'failed',
+        const status = result.success ? 'succeeded' : 'failed';
+        const fields = {
           finished_at: now,
           output: result.output,
           success: result.success,
           dry_run: this.#config.actions.dryRun,
-          verification: verify ? 'pending' : null,
+          verification: verify ? ('pending' as const) : null,
           verify_deadline: verify ? now + this.#config.actions.verifyWindowMinutes * 60_000 : null,
         };
-        await this.#actions.update(tx, action.id, fields);
-        const done: ActionRecord = { ...action, ...fields };
+        const moved = await this.#actions.move(tx, action.id, 'finish', status, fields);
+        if (!moved.moved) {
+          // Failed as interrupted by another process meanwhile: the action ran, but that row is no longer ours to write.
+          this.#log.warn({ actionId: action.id, now: moved.now }, 'action finished after its row was settled elsewhere');
+          return (await this.#actions.getIn(tx, action.id)) ?? action;
+        }
+        const done: ActionRecord = { ...action, ...fields, status };
         const current = await this.#issues.getIn(tx, action.issue_id);
         await this.#comment(tx, action.issue_id, resultComment(done, result.summary, result.success, result.output));
         if (current) emit({ kind: 'executed', action: done, issue: current, message: `${result.success ? '✅' : '❌'} ${done.action_type}: ${result.summary}` });
@@ -374,9 +327,9 @@ export class Remediation {
       const issue = await this.#issues.getIn(tx, a.issue_id);
       const refusal = this.#approvalRefusal(a, issue, now);
       if (refusal) {
-        const fields = { status: refusal.status, decided_at: now, decision_reason: refusal.reason };
-        if (!(await this.#actions.transition(tx, id, ['approved'], fields))) return undefined;
-        const refused = { ...a, ...fields };
+        const fields = { decided_at: now, decision_reason: refusal.reason };
+        if (!(await this.#actions.move(tx, id, 'refuse', refusal.status, fields)).moved) return undefined;
+        const refused = { ...a, ...fields, status: refusal.status };
         await this.#comment(tx, a.issue_id, refusal.status === 'denied' ? deniedComment(refused) : skippedComment(refused));
         if (issue) {
           const message = refusal.status === 'denied' ? `🚫 Action denied: ${a.action_type} (${refusal.reason})` : `⏭ Action skipped: ${a.action_type} (${refusal.reason})`;
@@ -384,7 +337,7 @@ export class Remediation {
         }
         return undefined;
       }
-      if (!(await this.#actions.transition(tx, id, ['approved'], { status: 'executing', executed_at: now }))) return undefined;
+      if (!(await this.#actions.move(tx, id, 'claim', 'executing', { executed_at: now })).moved) return undefined;
       return this.#actions.getIn(tx, id);
     });
     return claimed ? this.#execute(claimed) : undefined;
@@ -433,18 +386,18 @@ export class Remediation {
       }
       if (!issue || !isActive(issue)) {
         const reason = `Approved by ${who} but issue ${a.issue_id} is ${issue?.status ?? 'gone'}: not executed`;
-        if (await this.#actions.transition(tx, id, ['pending_approval'], { status: 'skipped', decided_by: who, decided_at: now, decision_reason: reason }) && issue) {
+        if ((await this.#actions.move(tx, id, 'dismiss', 'skipped', { decided_by: who, decided_at: now, decision_reason: reason })).moved && issue) {
           const skipped = { ...a, status: 'skipped' as const, decision_reason: reason, decided_by: who };
           await this.#comment(tx, a.issue_id, skippedComment(skipped));
           emit({ kind: 'skipped', action: skipped, issue, message: `⏭ Action skipped: ${a.action_type} (${reason})` });
         }
         return { error: new AppError('CONFLICT', `issue ${a.issue_id} is ${issue?.status ?? 'gone'}; action ${id} was not executed`) };
       }
-      const fields = { status: 'approved' as const, decided_by: who, decided_at: now, decision_reason: `Approved by ${who} (${a.decision_reason ?? 'approval required'})` };
-      if (!(await this.#actions.transition(tx, id, ['pending_approval'], fields))) {
+      const fields = { decided_by: who, decided_at: now, decision_reason: `Approved by ${who} (${a.decision_reason ?? 'approval required'})` };
+      if (!(await this.#actions.move(tx, id, 'approve', 'approved', fields)).moved) {
         return { error: new AppError('CONFLICT', `action ${id} was decided by someone else first`) };
       }
-      const approved = { ...a, ...fields };
+      const approved = { ...a, ...fields, status: 'approved' as const };
       await this.#comment(tx, a.issue_id, humanDecisionComment(approved, who, true));
       emit({ kind: 'approved', action: approved, issue, message: `👍 ${who} approved ${a.action_type}` });
       return { action: approved };
@@ -465,11 +418,10 @@ export class Remediation {
       const a = await this.#actions.getIn(tx, id);
       if (!a) return { error: new AppError('NOT_FOUND', `no action with id "${id}"`) };
       const now = this.#now();
-      const fields = { status: 'rejected' as const, decided_by: who, decided_at: now, decision_reason: `Rejected by ${who}${why ? `: ${why}` : ''}` };
-      if (!(await this.#actions.transition(tx, id, ['pending_approval'], fields))) {
-        return { error: new AppError('CONFLICT', `action ${id} is ${a.status}, not pending approval`) };
-      }
-      const rejected = { ...a, ...fields };
+      const fields = { decided_by: who, decided_at: now, decision_reason: `Rejected by ${who}${why ? `: ${why}` : ''}` };
+      const moved = await this.#actions.move(tx, id, 'reject', 'rejected', fields);
+      if (!moved.moved) return { error: new AppError('CONFLICT', `action ${id} is ${moved.now ?? a.status}, not pending approval`) };
+      const rejected = { ...a, ...fields, status: 'rejected' as const };
       await this.#comment(tx, a.issue_id, humanDecisionComment(rejected, who, false, why));
       const issue = await this.#issues.getIn(tx, a.issue_id);
       if (issue) emit({ kind: 'rejected', action: rejected, issue, message: `👎 ${who} rejected ${a.action_type}${why ? `: ${why}` : ''}` });
@@ -481,9 +433,9 @@ export class Remediation {
 
   async #expireOne(tx: SqlExecutor, a: ActionRecord, issue: Issue | undefined, emit: (e: ActionEvent) => void): Promise<boolean> {
     const timeout = this.#config.actions.approvalTimeoutMinutes;
-    const fields = { status: 'expired' as const, decided_by: 'agent', decided_at: this.#now(), decision_reason: `No decision within ${timeout} min` };
-    if (!(await this.#actions.transition(tx, a.id, ['pending_approval'], fields))) return false;
-    const expired = { ...a, ...fields };
+    const fields = { decided_by: 'agent', decided_at: this.#now(), decision_reason: `No decision within ${timeout} min` };
+    if (!(await this.#actions.move(tx, a.id, 'expire', 'expired', fields)).moved) return false;
+    const expired = { ...a, ...fields, status: 'expired' as const };
     await this.#comment(tx, a.issue_id, expiredComment(expired, timeout));
     if (issue) emit({ kind: 'expired', action: expired, issue, message: `⌛ Approval expired: ${a.action_type}` });
     return true;
@@ -515,9 +467,9 @@ export class Remediation {
     for (const a of await this.#actions.staleExecuting(this.#serverId, this.#now() - budget)) {
       if (this.#running.has(a.id)) continue;
       const ok = await this.#write(async (tx, emit) => {
-        const fields = { status: 'failed' as const, finished_at: this.#now(), success: false, output: 'interrupted: the agent stopped while the action ran' };
-        if (!(await this.#actions.transition(tx, a.id, ['executing'], fields))) return false;
-        const failed = { ...a, ...fields };
+        const fields = { finished_at: this.#now(), success: false, output: 'interrupted: the agent stopped while the action ran' };
+        if (!(await this.#actions.move(tx, a.id, 'interrupt', 'failed', fields)).moved) return false;
+        const failed = { ...a, ...fields, status: 'failed' as const };
         await this.#comment(tx, a.issue_id, resultComment(failed, 'interrupted: the agent stopped while it ran; not retried', false, fields.output));
         const issue = await this.#issues.getIn(tx, a.issue_id);
         if (issue) emit({ kind: 'executed', action: failed, issue, message: `❌ ${a.action_type}: interrupted` });
@@ -529,13 +481,12 @@ export class Remediation {
   }
 
   /**
-   * Whether the issue's latest resolution was its alert clearing (ingest's "Alert condition cleared"), not a person
-   * or the agent setting the status: only the former verifies an action.
+   * Whether the issue's latest resolution was its alert clearing (the resolution's typed cause), not a person or the
+   * agent setting the status: only the former verifies an action.
    */
   async #resolvedByAlert(issueId: string): Promise<boolean> {
     const resolutions = (await this.#issues.comments(issueId)).filter((c) => c.comment_type === 'status_change' && c.metadata?.status === 'resolved');
-    const last = resolutions.at(-1);
-    return last !== undefined && last.author_type === 'agent' && last.content.endsWith(': Alert condition cleared');
+    return resolutions.at(-1)?.metadata?.cause === 'alert_cleared';
   }
 
   /**
@@ -573,7 +524,7 @@ export class Remediation {
         emit({ kind: 'not_verified', action: failedAction, issue, message: `Not verified: alert still firing ${window} min after ${a.action_type}` });
         const message = `${issue.title} on ${issue.server_id} is still firing ${window} min after ${a.action_type}${describeParams(a.params)}: please take a look (issue ${issue.id})`;
         const note = await this.#insertNotification(tx, issue, message, now);
-        emit({ kind: 'notify', action: note, issue, message });
+        emit({ kind: 'notify', action: note, issue, message, cause: 'still_firing' });
         return true;
       });
       if (settled) n++;
@@ -591,7 +542,8 @@ export class Remediation {
 
   // ---- verification on resolution (inside the tracker's transaction) --------------------------------------
 
-  async #onIssueChanges(tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit | undefined> {
+  /** A tracker change hook (pipeline/wire.ts): an alert clearing verifies the actions taken on its issue. */
+  readonly verifyOnResolution = async (tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit | undefined> => {
     const events: ActionEvent[] = [];
     for (const change of changes) {
       const issue = change.issue;
@@ -609,5 +561,5 @@ export class Remediation {
     if (events.length === 0) return undefined;
     for (const hook of this.#hooks) await hook(tx, events);
     return () => this.#emit(events); // listeners hear of a verification only once it is committed
-  }
+  };
 }

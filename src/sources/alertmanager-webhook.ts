@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError, zodProblem } from '../errors.js';
 import { eventTime, implausibleTime } from './event-time.js';
-import type { AlertEvent } from '../issues/types.js';
+import type { AlertEvent } from '../model/alert.js';
 
 /**
  * Prometheus Alertmanager webhook payload v4 (PROTOCOLS.md §5) -> AlertEvents, one per alert in the group, firing and
@@ -69,9 +69,7 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
   }
   const parsed = AmPayload.safeParse(body);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first?.path.length ? `field ${first.path.map(String).join('.')}` : 'body';
-    throw new AppError('INPUT_INVALID', `Alertmanager payload: ${where}: ${first?.message ?? 'invalid'}`);
+    throw new AppError('INPUT_INVALID', `Alertmanager payload: ${zodProblem(parsed.error, { field: 'field ', whole: 'body' })}`);
   }
   return parsed.data.alerts.map((alert, i) => {
     const labels = alert.labels;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { AlertEvent } from '../issues/types.js';
+import type { AlertEvent } from '../model/alert.js';
 import { eventTime, implausibleTime } from './event-time.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);

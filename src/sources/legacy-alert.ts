@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertStatus } from '../issues/types.js';
+import type { AlertEvent, AlertStatus } from '../model/alert.js';
 import type { Row } from '../store/database.js';
 
 /** Legacy timestamps come as epoch seconds, epoch ms, or date text. */

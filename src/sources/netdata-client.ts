@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UpstreamError, errorMessage } from '../errors.js';
+import { UpstreamError, errorMessage, zodProblem } from '../errors.js';
 
 /**
  * A small client for the Netdata 1.37 health API. Every answer is untrusted: it is parsed with zod and anything we
@@ -129,9 +129,7 @@ export class NetdataClient {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      const where = first?.path.length ? first.path.map(String).join('.') : '(root)';
-      throw new UpstreamError(`Netdata at ${this.baseUrl} sent an unexpected answer for GET ${path}: ${where}: ${first?.message ?? 'invalid'}`, {
+      throw new UpstreamError(`Netdata at ${this.baseUrl} sent an unexpected answer for GET ${path}: ${zodProblem(parsed.error)}`, {
         cause: parsed.error,
       });
     }

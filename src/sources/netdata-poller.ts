@@ -1,6 +1,5 @@
 import { UpstreamError, errorMessage } from '../errors.js';
-import type { IssueTracker } from '../issues/issue-tracker.js';
-import type { AlertEvent } from '../issues/types.js';
+import type { AlertEvent } from '../model/alert.js';
 import type { Logger } from '../logger.js';
 import type { SqlExecutor } from '../store/database.js';
 import { NetdataClient } from './netdata-client.js';
@@ -20,13 +19,21 @@ export interface CursorStore {
   setCursor(tx: SqlExecutor, sourceId: string, cursor: string, now: number): Promise<void>;
 }
 
+/**
+ * Where the poller's events go (the issue tracker): a batch commits with the extra writes of `inTransaction` (the
+ * cursor that covers it), all or nothing.
+ */
+export interface AlertSink {
+  ingest(events: AlertEvent[], options: { inTransaction?: (tx: SqlExecutor) => Promise<void> }): Promise<unknown>;
+}
+
 export interface NetdataPollerOptions {
   url: string;
   /** '' = the Netdata host's uid from /api/v1/info. */
   serverId: string;
   pollIntervalMs: number;
   timeoutMs: number;
-  tracker: IssueTracker;
+  tracker: AlertSink;
   cursors: CursorStore;
   logger: Logger;
   /** Longest wait between polls while Netdata is failing (default max(pollInterval, 60 s)). */

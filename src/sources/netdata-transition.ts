@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertEvent, AlertStatus } from '../issues/types.js';
+import type { AlertEvent, AlertStatus } from '../model/alert.js';
 import type { NetdataAlarm, NetdataLogEntry } from './netdata-client.js';
 
 /**

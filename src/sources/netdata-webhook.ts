@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { hostname } from 'node:os';
-import { AppError } from '../errors.js';
+import { AppError, zodProblem } from '../errors.js';
 import { eventTime, implausibleTime } from './event-time.js';
-import type { AlertEvent } from '../issues/types.js';
+import type { AlertEvent } from '../model/alert.js';
 import { alertStatusOf, transitionKey } from './netdata-transition.js';
 
 /**
@@ -38,13 +38,6 @@ function numberOrNull(text: string | undefined): number | null {
   return Number.isFinite(n) ? n : null; // "nan" on a first transition
 }
 
-function firstProblem(error: z.ZodError): string {
-  const first = error.issues[0];
-  if (!first) return 'invalid notification';
-  const field = first.path.length ? `field ${first.path.map(String).join('.')}` : 'body';
-  return `${field}: ${first.message}`;
-}
-
 /**
  * Translates one custom_sender notification. Statuses other than WARNING/CRITICAL/CLEAR and the payloads of
  * `alarm-notify.sh test` are ignored (answered 202, nothing stored). Event key: `<server>:<alarm_id>:<unique_id>`.
@@ -57,7 +50,7 @@ export function parseNetdataNotification(
     throw new AppError('INPUT_INVALID', 'expected Netdata custom_sender variables (form-urlencoded or a JSON object)');
   }
   const parsed = NetdataNotification.safeParse(body);
-  if (!parsed.success) throw new AppError('INPUT_INVALID', `Netdata notification: ${firstProblem(parsed.error)}`);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `Netdata notification: ${zodProblem(parsed.error, { field: 'field ', whole: 'body' })}`);
   const n = parsed.data;
   if (n.name === 'test_alarm' && n.chart === 'test.chart') return { kind: 'ignored', reason: 'alarm-notify.sh test notification' };
   const status = alertStatusOf(n.status);

@@ -1,50 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { ActionType, Risk } from '../actions/catalog.js';
+import { ACTION_MOVES, ACTION_STATUSES, type ActionMove, type ActionRecord, type ActionStatus, type MoveResult, type MoveTarget } from '../model/action.js';
+import type { ActionType } from '../model/action-catalog.js';
 import { AppError } from '../errors.js';
 import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
-
-export const ACTION_STATUSES = [
-  'proposed',
-  'pending_approval',
-  'approved',
-  'executing',
-  'succeeded',
-  'failed',
-  'rejected',
-  'expired',
-  'denied',
-  'skipped',
-] as const;
-export type ActionStatus = (typeof ACTION_STATUSES)[number];
-export type Verification = 'pending' | 'verified' | 'not_verified';
-
-/** An `actions` row with params parsed and flags as booleans: the shape of `actions-list --json` and the API. */
-export interface ActionRecord {
-  id: string;
-  issue_id: string;
-  server_id: string;
-  action_type: ActionType;
-  risk: Risk;
-  params: Record<string, unknown>;
-  params_hash: string;
-  reason: string;
-  status: ActionStatus;
-  decision_reason: string | null;
-  decided_by: string | null;
-  decided_at: number | null;
-  analysis_comment_id: number | null;
-  created_at: number;
-  expires_at: number | null;
-  executed_at: number | null;
-  finished_at: number | null;
-  output: string | null;
-  success: boolean | null;
-  dry_run: boolean;
-  verification: Verification | null;
-  verify_deadline: number | null;
-  verified_at: number | null;
-}
 
 const ActionRow = z.object({
   id: z.string(),
@@ -121,7 +80,8 @@ export interface ActionStatRow {
   not_verified: number;
 }
 
-type Fields = Partial<Omit<ActionRecord, 'id'>>;
+/** Columns a move sets besides `status` (which only the move itself sets). */
+type Fields = Partial<Omit<ActionRecord, 'id' | 'status'>>;
 
 function toSql(key: string, value: unknown): SqlValue {
   if (key === 'params') return JSON.stringify(value);
@@ -149,23 +109,20 @@ export class ActionRepository {
   }
 
   /**
-   * Updates a row only while it is in one of the expected statuses; returns whether it did. This compare-and-set
-   * is what makes approvals single-use across requests, processes and agents sharing one database.
+   * Applies a named move of the action lifecycle (model/action.ts) as one compare-and-set: the row changes only while
+   * it is in one of the move's starting statuses. This is what makes approvals single-use and claims exclusive across
+   * requests, processes and agents sharing one database. A move that finds the row elsewhere changes nothing.
    */
-  async transition(tx: SqlExecutor, id: string, from: readonly ActionStatus[], fields: Fields): Promise<boolean> {
-    const entries = Object.entries(fields);
-    const sets = entries.map(([k]) => `${k} = ?`).join(', ');
+  async move<M extends ActionMove>(tx: SqlExecutor, id: string, move: M, to: MoveTarget<M>, fields: Fields = {}): Promise<MoveResult> {
+    const { from } = ACTION_MOVES[move];
+    const entries = Object.entries({ ...fields, status: to });
     const r = await tx.run(
-      `UPDATE actions SET ${sets} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
+      `UPDATE actions SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
       [...entries.map(([k, v]) => toSql(k, v)), id, ...from],
     );
-    return r.changes === 1;
-  }
-
-  async update(tx: SqlExecutor, id: string, fields: Fields): Promise<void> {
-    const entries = Object.entries(fields);
-    if (entries.length === 0) return;
-    await tx.run(`UPDATE actions SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`, [...entries.map(([k, v]) => toSql(k, v)), id]);
+    if (r.changes === 1) return { moved: true };
+    const row = await tx.get('SELECT status FROM actions WHERE id = ?', [id]);
+    return { moved: false, now: row ? (String(row.status) as ActionStatus) : undefined };
   }
 
   async getIn(tx: SqlExecutor, id: string): Promise<ActionRecord | undefined> {

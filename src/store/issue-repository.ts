@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { Issue, IssueComment, IssueMetadata, IssueStatus, NewComment, Severity } from '../issues/types.js';
+import type { Issue, IssueComment, IssueMetadata, IssueStatus, NewComment, Severity } from '../model/issue.js';
 import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
 
 const json = z.string().nullable().transform((text, ctx) => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { isBusy } from './sqlite-errors.js';
 import { Mutex, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor } from './database.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -16,8 +17,7 @@ function retryWhileBusy(fn: () => unknown, timeoutMs = 10_000): void {
       fn();
       return;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw err;
+      if (!isBusy(err) || Date.now() > deadline) throw err;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   }

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateProposal } from '../../src/actions/catalog.js';
+import { validateProposal } from '../../src/model/action-catalog.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { launchBrowser, newPage, postAlerts, screenshot, startTestAgent } from '../helpers/browser.js';
 

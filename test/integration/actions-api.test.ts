@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { validateProposal, type ValidProposal } from '../../src/actions/catalog.js';
+import { validateProposal, type ValidProposal } from '../../src/model/action-catalog.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { openStore, startAgent } from '../../src/main.js';

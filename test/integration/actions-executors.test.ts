@@ -6,7 +6,7 @@ import { cleanupDisk, findCommand } from '../../src/actions/executors/cleanup-di
 import { executeAction } from '../../src/actions/executors/registry.js';
 import { readProc } from '../../src/actions/executors/proc-info.js';
 import { runCommand } from '../../src/actions/executors/run-command.js';
-import { cgroupAllowed } from '../../src/actions/protected.js';
+import { cgroupAllowed } from '../../src/model/protected.js';
 import type { ExecutionContext } from '../../src/actions/executors/types.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { fakeSystemctl } from '../helpers/fake-systemctl.js';

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { alertmanagerFingerprint } from '../../src/sources/alertmanager-webhook.js';
 import { ALERTMANAGER_MISSING, alertmanagerBinary, startAlertmanager } from '../helpers/alertmanager.js';
 import { tempDir } from '../helpers/temp-store.js';

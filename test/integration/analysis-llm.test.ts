@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION_TYPES, validateProposal } from '../../src/actions/catalog.js';
+import { ACTION_TYPES, validateProposal } from '../../src/model/action-catalog.js';
 import { IssueAnalyzer } from '../../src/analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from '../../src/analysis/settings.js';
 import { defaultConfig } from '../../src/config/load.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { startFakeLlm, submit, type FakeLlm } from '../helpers/fake-llm.js';
 import { openTempStore, tempDir } from '../helpers/temp-store.js';
 

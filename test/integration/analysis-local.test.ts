@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { IssueAnalyzer } from '../../src/analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from '../../src/analysis/settings.js';
 import { defaultConfig } from '../../src/config/load.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { openTempStore, tempDir } from '../helpers/temp-store.js';
 
 /** Starts a node child running `code`, resolved once it printed "ready"; killed when the test finishes. */

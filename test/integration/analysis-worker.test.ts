@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ValidProposal } from '../../src/actions/catalog.js';
+import type { ValidProposal } from '../../src/model/action-catalog.js';
 import { IssueAnalyzer } from '../../src/analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from '../../src/analysis/settings.js';
 import { defaultConfig } from '../../src/config/load.js';
-import type { AlertEvent } from '../../src/issues/types.js';
+import type { AlertEvent } from '../../src/model/alert.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { AnalysisWorker } from '../../src/pipeline/analysis-worker.js';
@@ -36,8 +36,10 @@ function worker(store: TempStore, options: { fake?: FakeLlm; maxLlmPerHour?: num
     maxLlmPerHour: options.maxLlmPerHour ?? 30,
     logger: process.env.DEBUG_ANALYSIS ? createLogger({ level: 'debug', pretty: false, destination: process.stderr }) : silentLogger(),
     pollIntervalMs: 200,
-    ...(options.onAnalysed ? { onAnalysed: (issue, proposals, commentId) => options.onAnalysed!(issue.id, proposals, commentId) } : {}),
   });
+  // What pipeline/wire.ts does for the daemon, with the test's own hand-off.
+  store.tracker.afterCommit(w.wakeOnChanges);
+  if (options.onAnalysed) w.handOffTo((issue, proposals, commentId) => options.onAnalysed!(issue.id, proposals, commentId));
   onTestFinished(() => w.stop());
   return w;
 }

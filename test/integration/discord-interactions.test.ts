@@ -1,13 +1,13 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { validateProposal } from '../../src/actions/catalog.js';
+import { validateProposal } from '../../src/model/action-catalog.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { setupNotifications } from '../../src/pipeline/notifications.js';
+import { wirePipeline } from '../../src/pipeline/wire.js';
 import { Remediation } from '../../src/pipeline/remediation.js';
 import { buildApp } from '../../src/server/app.js';
-import { Metrics } from '../../src/server/metrics.js';
-import { discordInteractionsPlugin } from '../../src/server/routes/discord.js';
+import { discordInteractionRoutes } from '../../src/server/routes/discord.js';
 import { NotificationRepository } from '../../src/store/notification-repository.js';
 import { startFakeDiscord } from '../helpers/fake-discord.js';
 import { openTempStore } from '../helpers/temp-store.js';
@@ -48,29 +48,20 @@ async function setup() {
   const logger = pino({ level: 'silent' });
   const remediation = new Remediation({ ...store, config, logger, executeApproved: false, now });
   const repo = new NotificationRepository(store.db);
-  const notify = setupNotifications({ config, repo, tracker: store.tracker, remediation, logger, senderOptions: { lingerMs: 20, pollMs: 200 } });
+  const notify = setupNotifications({ config, repo, logger, senderOptions: { lingerMs: 20, pollMs: 200 } });
+  wirePipeline({ tracker: store.tracker, remediation, notifications: notify.hooks }, { handOff: 'record-only' });
   notify.sender!.start();
   onTestFinished(() => notify.sender!.stop());
-  const app = await buildApp({
+  const app = await buildApp({ logger, apiToken: 'a-token-that-guards-every-other-api-route' });
+  await app.register(discordInteractionRoutes, {
+    applicationPublicKey: keys.publicKeyHex,
+    approverIds: [ALICE],
+    approverRoleIds: [OPS_ROLE],
+    interactions: repo,
     logger,
-    tracker: store.tracker,
-    issues: store.issues,
-    serverId: 'test-server',
-    apiToken: 'a-token-that-guards-every-other-api-route',
-    metrics: new Metrics(),
-    health: async () => ({ ok: true, store: { ok: true, location: 'x' }, sources: {} }),
-    plugins: [
-      discordInteractionsPlugin({
-        applicationPublicKey: keys.publicKeyHex,
-        approverIds: [ALICE],
-        approverRoleIds: [OPS_ROLE],
-        interactions: repo,
-        logger,
-        now,
-        approve: (id, by) => remediation.approve(id, by),
-        reject: (id, by, reason) => remediation.reject(id, by, reason),
-      }),
-    ],
+    now,
+    approve: (id, by) => remediation.approve(id, by),
+    reject: (id, by, reason) => remediation.reject(id, by, reason),
   });
   onTestFinished(() => app.close());
 

@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { validateProposal } from '../../src/actions/catalog.js';
+import { validateProposal } from '../../src/model/action-catalog.js';
 import { defaultConfig } from '../../src/config/load.js';
-import type { AlertEvent } from '../../src/issues/types.js';
+import type { AlertEvent } from '../../src/model/alert.js';
 import { openStore, startAgent, type Store } from '../../src/main.js';
 import { queueDigest } from '../../src/notify/digest-scheduler.js';
 import { setupNotifications } from '../../src/pipeline/notifications.js';
+import { wirePipeline } from '../../src/pipeline/wire.js';
 import { Remediation } from '../../src/pipeline/remediation.js';
 import { NotificationRepository } from '../../src/store/notification-repository.js';
 import { startFakeDiscord, type FakeDiscord, type RecordedMessage } from '../helpers/fake-discord.js';
@@ -42,11 +43,10 @@ function start(store: Store, discord: FakeDiscord, options: { extra?: Record<str
   const setup = setupNotifications({
     config: configFor(discord, options.extra),
     repo,
-    tracker: store.tracker,
-    remediation: options.remediation,
     logger: options.logger ?? pino({ level: 'silent' }),
     senderOptions: { lingerMs: 30, pollMs: 200, baseBackoffMs: 100, maxBackoffMs: 400, ...(options.windowMs ? { windowMs: options.windowMs } : {}) },
   });
+  wirePipeline({ tracker: store.tracker, remediation: options.remediation, notifications: setup.hooks }, { handOff: 'record-only' });
   const sender = setup.sender!;
   sender.start();
   onTestFinished(() => sender.stop());
@@ -174,7 +174,8 @@ describe('Discord notifications', () => {
     const first = await openTempStore();
     const config = configFor(discord);
     // First life: the hooks queue rows but the sender never runs (the process "dies" before sending).
-    const setup = setupNotifications({ config, repo: new NotificationRepository(first.db), tracker: first.tracker, logger: pino({ level: 'silent' }) });
+    const setup = setupNotifications({ config, repo: new NotificationRepository(first.db), logger: pino({ level: 'silent' }) });
+    wirePipeline({ tracker: first.tracker, notifications: setup.hooks }, { handOff: 'record-only' });
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) await first.tracker.ingest([firing(`restart_${i}`, 'CRITICAL', t0 + i)]);
     expect(setup.sender).toBeDefined();

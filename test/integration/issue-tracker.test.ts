@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { openStore } from '../../src/main.js';
-import type { AlertEvent } from '../../src/issues/types.js';
+import type { AlertEvent } from '../../src/model/alert.js';
 import { openTempStore } from '../helpers/temp-store.js';
 
 let clock = 1_700_000_000_000;

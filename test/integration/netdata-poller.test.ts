@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { NetdataPoller } from '../../src/sources/netdata-poller.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { NETDATA_MISSING, netdataBinary, startNetdata, type TestNetdata } from '../helpers/netdata.js';
 import { openTempStore } from '../helpers/temp-store.js';
 

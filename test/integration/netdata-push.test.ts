@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { ALARM_NOTIFY, NETDATA_MISSING, netdataBinary, startNetdata } from '../helpers/netdata.js';
 import { tempDir } from '../helpers/temp-store.js';
 

@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { validateProposal, type RawProposal, type ValidProposal } from '../../src/actions/catalog.js';
+import { validateProposal, type RawProposal, type ValidProposal } from '../../src/model/action-catalog.js';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { Issue } from '../../src/issues/types.js';
+import type { Issue } from '../../src/model/issue.js';
 import { silentLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/main.js';
-import { Remediation, type ActionEvent } from '../../src/pipeline/remediation.js';
+import { Remediation } from '../../src/pipeline/remediation.js';
+import { wirePipeline } from '../../src/pipeline/wire.js';
+import { type ActionEvent } from '../../src/model/action.js';
 import { fakeSystemctl } from '../helpers/fake-systemctl.js';
 import { openTempStore, tempDir } from '../helpers/temp-store.js';
 
@@ -43,6 +45,7 @@ async function clearIssue(store: Store, at: number, name = 'cpu_usage'): Promise
 function build(store: Store, config: Config, clock: { now: number }) {
   const events: ActionEvent[] = [];
   const remediation = new Remediation({ ...store, config, logger: silentLogger(), now: () => clock.now });
+  wirePipeline({ tracker: store.tracker, remediation }, { handOff: 'record-only' });
   remediation.onActionEvent((e) => events.push(e));
   return { remediation, events };
 }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { setupNotifications } from '../../src/pipeline/notifications.js';
+import { wirePipeline } from '../../src/pipeline/wire.js';
 import { NotificationRepository } from '../../src/store/notification-repository.js';
 import { startFakeDiscord } from '../helpers/fake-discord.js';
 import { openTempStore } from '../helpers/temp-store.js';
@@ -23,11 +24,11 @@ describe('Discord returning 429, 5xx and timeouts for a while', () => {
     const setup = setupNotifications({
       config,
       repo,
-      tracker: store.tracker,
       logger: pino({ level: 'silent' }),
       // the same sender as the daemon's, with backoff scaled down so "a while" fits in a test
       senderOptions: { lingerMs: 30, pollMs: 200, baseBackoffMs: 100, maxBackoffMs: 800, leaseMs: 3_000 },
     });
+    wirePipeline({ tracker: store.tracker, notifications: setup.hooks }, { handOff: 'record-only' });
     const sender = setup.sender!;
     sender.start();
     onTestFinished(() => sender.stop());

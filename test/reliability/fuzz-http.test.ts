@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { validateProposal } from '../../src/actions/catalog.js';
+import { validateProposal } from '../../src/model/action-catalog.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';

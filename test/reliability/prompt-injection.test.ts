@@ -1,11 +1,11 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateProposal, type Risk } from '../../src/actions/catalog.js';
+import { validateProposal, type Risk } from '../../src/model/action-catalog.js';
 import { IssueAnalyzer } from '../../src/analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from '../../src/analysis/settings.js';
 import { defaultConfig } from '../../src/config/load.js';
-import type { PermissionLevel } from '../../src/config/schema.js';
+import type { PermissionLevel } from '../../src/model/permission.js';
 import { silentLogger } from '../../src/logger.js';
 import { Remediation } from '../../src/pipeline/remediation.js';
 import { startFakeLlm, type FakeReply } from '../helpers/fake-llm.js';

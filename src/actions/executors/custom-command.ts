@@ -1,4 +1,4 @@
-import type { ActionParams } from '../catalog.js';
+import type { ActionParams } from '../../model/action-catalog.js';
 import { describeFailure, runCommand } from './run-command.js';
 import { fail, type Executor } from './types.js';
 

@@ -1,5 +1,5 @@
-import type { ActionParams } from '../catalog.js';
-import { cgroupAllowed, protectedNames } from '../protected.js';
+import type { ActionParams } from '../../model/action-catalog.js';
+import { cgroupAllowed, protectedNames } from '../../model/protected.js';
 import { answersTo, isGone, isKernelThread, processNames, readProc, userName, type ProcInfo } from './proc-info.js';
 import { fail, type ExecutionContext, type Executor } from './types.js';
 

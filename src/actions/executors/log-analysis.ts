@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { ActionParams } from '../catalog.js';
+import type { ActionParams } from '../../model/action-catalog.js';
 import { runCommand } from './run-command.js';
 import { truncateOutput } from './run-command.js';
 import type { Executor } from './types.js';

@@ -1,4 +1,4 @@
-import type { ActionParams } from '../catalog.js';
+import type { ActionParams } from '../../model/action-catalog.js';
 import type { Executor } from './types.js';
 
 /** A notification, not a remediation: the record itself is the effect; the Discord stage delivers it. */

@@ -1,34 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { parseStat, type ProcStat } from '../../model/proc-stat.js';
 
 /** What /proc says about one process, read just before it is signalled. */
-export interface ProcInfo {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  flags: number;
-  /** Clock ticks since boot (/proc/PID/stat field 22): with the PID, identifies one process across PID reuse. */
-  startTime: number;
+export interface ProcInfo extends ProcStat {
   argv: string[];
   uid: number;
   cgroup: string;
 }
 
-const PF_KTHREAD = 0x0020_0000;
 const INTERPRETERS = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'java', 'bash', 'sh', 'dash', 'php']);
-
-/** Parses /proc/PID/stat. The command name may hold spaces and parentheses, so it ends at the last ')'. */
-export function parseStat(text: string): Pick<ProcInfo, 'pid' | 'comm' | 'state' | 'ppid' | 'flags' | 'startTime'> | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  const pid = Number(text.slice(0, open).trim());
-  const nums = { ppid: Number(rest[1]), flags: Number(rest[6]), startTime: Number(rest[19]) };
-  if (!Number.isInteger(pid) || Object.values(nums).some((n) => !Number.isFinite(n))) return undefined;
-  return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ...nums };
-}
 
 /** undefined when the process does not exist (or is gone by the time we read it). */
 export async function readProc(pid: number): Promise<ProcInfo | undefined> {
@@ -48,7 +29,7 @@ export async function readProc(pid: number): Promise<ProcInfo | undefined> {
 }
 
 export function isKernelThread(p: ProcInfo): boolean {
-  return (p.flags & PF_KTHREAD) !== 0 || p.pid === 2 || p.ppid === 2;
+  return p.kernelThread || p.pid === 2 || p.ppid === 2;
 }
 
 export function isGone(p: ProcInfo | undefined, startTime: number): boolean {

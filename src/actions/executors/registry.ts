@@ -1,4 +1,5 @@
-import { ACTION_PARAMS, type ActionType } from '../catalog.js';
+import { ACTION_PARAMS, type ActionType } from '../../model/action-catalog.js';
+import { zodProblem } from '../../errors.js';
 import { cleanupDisk } from './cleanup-disk.js';
 import { clearCache } from './clear-cache.js';
 import { customCommand } from './custom-command.js';
@@ -30,7 +31,7 @@ export async function executeAction(
   executors: ExecutorTable = EXECUTORS,
 ): Promise<ExecutionResult> {
   const parsed = ACTION_PARAMS[type].safeParse(params);
-  if (!parsed.success) return fail(`invalid parameters: ${parsed.error.issues[0]?.message ?? 'rejected by the catalog'}`);
+  if (!parsed.success) return fail(`invalid parameters: ${zodProblem(parsed.error, { whole: null })}`);
   // kill_process waits for its grace period on top of the command timeout.
   const budgetMs = ctx.config.timeoutSeconds * 1000 + (type === 'kill_process' ? ctx.config.killProcess.graceMs + 5_000 : 1_000);
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
-import { ACTION_PARAMS, type ActionParams } from '../catalog.js';
-import { BUILTIN_DENIED_UNITS } from '../protected.js';
+import { ACTION_PARAMS, type ActionParams } from '../../model/action-catalog.js';
+import { BUILTIN_DENIED_UNITS } from '../../model/protected.js';
 import { describeFailure, runCommand } from './run-command.js';
 import { fail, type Executor } from './types.js';
 

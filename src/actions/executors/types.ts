@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { ActionType } from '../catalog.js';
+import type { ActionType } from '../../model/action-catalog.js';
 
 export type ActionsConfig = Config['actions'];
 

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import type { Issue } from '../../issues/types.js';
+import type { Issue } from '../../model/issue.js';
 import type { AnalysisContext, Gathered } from '../types.js';
 import { gatherDisk } from './disk.js';
 import { gatherLogs } from './logs.js';

@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { parseStat, type ProcStat } from '../../model/proc-stat.js';
 import type { ProcessInfo, ProcessSnapshot } from '../types.js';
 
 /** config.actions.killProcess: which processes an action may ever point at. */
@@ -13,37 +14,6 @@ export interface ProcessFilter {
 const CLOCK_TICKS = 100; // USER_HZ on Linux is 100 on every architecture Node runs on
 const PAGE_BYTES = 4096;
 const MAX_CMDLINE = 300;
-
-interface StatLine {
-  pid: number;
-  ppid: number;
-  comm: string;
-  ticks: number;
-  startTime: number;
-  rssPages: number;
-  kernelThread: boolean;
-}
-
-/** Parses /proc/PID/stat; the name may hold spaces and parentheses, so split at the last ')'. */
-export function parseStat(text: string): StatLine | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state); field n is rest[n - 3]
-  const num = (field: number) => Number(rest[field - 3]);
-  const flags = num(9);
-  return {
-    pid,
-    comm: text.slice(open + 1, close),
-    ppid: num(4),
-    ticks: num(14) + num(15),
-    startTime: num(22),
-    rssPages: num(24),
-    kernelThread: (flags & 0x00200000) !== 0, // PF_KTHREAD
-  };
-}
 
 /** The systemd service unit of a process from its cgroup path (v2 `0::` line or v1 `name=systemd`), if any. */
 export function unitFromCgroup(text: string): string | null {
@@ -70,8 +40,8 @@ async function readText(path: string, max = 8_192): Promise<string | undefined> 
   }
 }
 
-async function sampleTicks(): Promise<Map<number, StatLine>> {
-  const out = new Map<number, StatLine>();
+async function sampleTicks(): Promise<Map<number, ProcStat>> {
+  const out = new Map<number, ProcStat>();
   let entries: string[];
   try {
     entries = await readdir('/proc');
@@ -103,7 +73,7 @@ async function userNames(): Promise<Map<number, string>> {
   return map;
 }
 
-async function describe(stat: StatLine, cpuPercent: number, users: Map<number, string>, filter: ProcessFilter): Promise<ProcessInfo | undefined> {
+async function describe(stat: ProcStat, cpuPercent: number, users: Map<number, string>, filter: ProcessFilter): Promise<ProcessInfo | undefined> {
   const [status, cmdline, cgroup] = await Promise.all([
     readText(`/proc/${stat.pid}/status`),
     readText(`/proc/${stat.pid}/cmdline`, MAX_CMDLINE * 4),
@@ -170,7 +140,7 @@ export async function gatherProcesses(options: { sampleMs: number; top: number; 
   const byCpu = [...rows].sort((a, b) => b.cpu - a.cpu || b.stat.rssPages - a.stat.rssPages);
   const byMem = [...rows].sort((a, b) => b.stat.rssPages - a.stat.rssPages);
   const cache = new Map<number, Promise<ProcessInfo | undefined>>();
-  const info = (r: { stat: StatLine; cpu: number }) => {
+  const info = (r: { stat: ProcStat; cpu: number }) => {
     let p = cache.get(r.stat.pid);
     if (!p) cache.set(r.stat.pid, (p = describe(r.stat, r.cpu, users, options.filter)));
     return p;

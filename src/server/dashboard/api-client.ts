@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, type ErrorCode } from '../../errors.js';
+import { AppError, isErrorCode, zodProblem } from '../../errors.js';
 
 /**
  * The dashboard reads and writes through the same JSON API users script against, in process (Fastify inject: no
@@ -54,8 +54,6 @@ export const ActionList = z
 
 const ApiErrorBody = z.looseObject({ error: z.string(), message: z.string() });
 
-const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'INPUT_INVALID', 401: 'UNAUTHORIZED', 403: 'ACTION_DENIED', 404: 'NOT_FOUND', 409: 'CONFLICT' };
-
 export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; error: string; message: string };
 
 export class InProcessApi {
@@ -91,12 +89,11 @@ export class InProcessApi {
   async get<T>(url: string, schema: z.ZodType<T>): Promise<T> {
     const r = await this.call('GET', url);
     if (!r.ok) {
-      const code = CODE_BY_STATUS[r.status];
-      if (code) throw new AppError(code, r.message);
+      if (isErrorCode(r.error) && r.status < 500) throw new AppError(r.error, r.message);
       throw new Error(`GET ${url} failed: ${r.message}`);
     }
     const parsed = schema.safeParse(r.body);
-    if (!parsed.success) throw new Error(`GET ${url} answered an unexpected shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success) throw new Error(`GET ${url} answered an unexpected shape: ${zodProblem(parsed.error)}`);
     return parsed.data;
   }
 

@@ -1,9 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { parseInput } from './parse-input.js';
-import { AppError } from '../../errors.js';
+import { parseActionStatuses } from '../../model/action.js';
 import type { Remediation } from '../../pipeline/remediation.js';
-import { ACTION_STATUSES, type ActionStatus } from '../../store/action-repository.js';
+import { parseInput } from './parse-input.js';
+
+export interface ActionRouteOptions {
+  remediation: Remediation;
+}
 
 const ListQuery = z.strictObject({
   status: z.string().max(300).optional(),
@@ -23,44 +26,31 @@ const RejectBody = z.strictObject({
   reason: z.string().trim().min(1).max(1_000).optional(),
 });
 
-export function parseActionStatuses(text: string | undefined): ActionStatus[] | undefined {
-  if (text === undefined || text === '' || text === 'all') return undefined;
-  return text.split(',').map((raw) => {
-    const s = raw.trim() === 'pending' ? 'pending_approval' : raw.trim();
-    if (!(ACTION_STATUSES as readonly string[]).includes(s)) {
-      throw new AppError('INPUT_INVALID', `unknown action status "${raw.trim()}"; use a comma list of ${ACTION_STATUSES.join(', ')} (or pending, all)`);
-    }
-    return s as ActionStatus;
+/** GET /api/v1/actions[?status=], GET /api/v1/actions/:id, POST /api/v1/actions/:id/approve|reject. */
+export const actionRoutes: FastifyPluginAsync<ActionRouteOptions> = async (app, { remediation }) => {
+  app.get('/api/v1/actions', async (request) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    const statuses = parseActionStatuses(q.status);
+    const actions = await remediation.repository.list({
+      ...(statuses ? { statuses } : {}),
+      ...(q.issue_id ? { issueId: q.issue_id } : {}),
+      limit: q.limit ?? 100,
+    });
+    return { actions };
   });
-}
 
-/** GET /api/v1/actions[?status=], POST /api/v1/actions/:id/approve|reject. Register via buildApp's plugins. */
-export function actionRoutes(remediation: Remediation): (app: FastifyInstance) => void {
-  return (app) => {
-    app.get('/api/v1/actions', async (request) => {
-      const q = parseInput(ListQuery, request.query, 'query');
-      const statuses = parseActionStatuses(q.status);
-      const actions = await remediation.repository.list({
-        ...(statuses ? { statuses } : {}),
-        ...(q.issue_id ? { issueId: q.issue_id } : {}),
-        limit: q.limit ?? 100,
-      });
-      return { actions };
-    });
+  app.get<{ Params: { id: string } }>('/api/v1/actions/:id', async (request) => {
+    const id = await remediation.repository.resolveId(request.params.id);
+    return (await remediation.repository.get(id))!;
+  });
 
-    app.get<{ Params: { id: string } }>('/api/v1/actions/:id', async (request) => {
-      const id = await remediation.repository.resolveId(request.params.id);
-      return (await remediation.repository.get(id))!;
-    });
+  app.post<{ Params: { id: string } }>('/api/v1/actions/:id/approve', async (request) => {
+    const body = parseInput(ApproveBody, request.body, 'approval');
+    return remediation.approve(request.params.id, body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
+  });
 
-    app.post<{ Params: { id: string } }>('/api/v1/actions/:id/approve', async (request) => {
-      const body = parseInput(ApproveBody, request.body, 'approval');
-      return remediation.approve(request.params.id, body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
-    });
-
-    app.post<{ Params: { id: string } }>('/api/v1/actions/:id/reject', async (request) => {
-      const body = parseInput(RejectBody, request.body, 'rejection');
-      return remediation.reject(request.params.id, body.by ?? 'api', body.reason);
-    });
-  };
-}
+  app.post<{ Params: { id: string } }>('/api/v1/actions/:id/reject', async (request) => {
+    const body = parseInput(RejectBody, request.body, 'rejection');
+    return remediation.reject(request.params.id, body.by ?? 'api', body.reason);
+  });
+};

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { parseGenericEvents } from '../../sources/generic-event.js';
-import type { AppDeps } from '../app.js';
+import type { IngestRouteOptions } from './ingest-options.js';
 
 /** POST /api/v1/alerts: one generic AlertEvent or an array; answers after the commit. */
-export function registerAlertRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'serverId' | 'metrics'>): void {
+export const alertRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, deps) => {
   app.post('/api/v1/alerts', async (request, reply) => {
     const started = performance.now();
     const events = parseGenericEvents(request.body, { serverId: deps.serverId, now: Date.now() });
@@ -13,4 +13,4 @@ export function registerAlertRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
     deps.metrics.inc('opsagent_ingest_requests_total', 'HTTP ingest requests', {});
     return reply.code(202).send({ accepted: events.length, results });
   });
-}
+};

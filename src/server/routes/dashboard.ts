@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isLoopbackHost } from '../loopback.js';
+import { isLoopbackHost } from '../../model/loopback.js';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../errors.js';
+import { AppError, httpStatusOf, zodProblem } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
 import { toActionView } from '../dashboard/action-view.js';
@@ -80,16 +80,13 @@ const LoginForm = z.object({ token: z.string().max(4_096) });
 
 function form<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new AppError('INPUT_INVALID', `form field ${i.path.join('.') || '(body)'}: ${i.message}`);
-  }
+  if (!r.success) throw new AppError('INPUT_INVALID', `form ${zodProblem(r.error, { field: 'field ', whole: 'field (body)' })}`);
   return r.data;
 }
 
 function filtersOf(query: unknown): IssueFilters {
   const q = FiltersQuery.safeParse(query ?? {});
-  if (!q.success) throw new AppError('INPUT_INVALID', `filter ${q.error.issues[0]!.path.join('.')}: ${q.error.issues[0]!.message}`);
+  if (!q.success) throw new AppError('INPUT_INVALID', `filter ${zodProblem(q.error)}`);
   const f: IssueFilters = {};
   if (q.data.status) f.status = q.data.status;
   if (q.data.severity) f.severity = q.data.severity;
@@ -98,184 +95,179 @@ function filtersOf(query: unknown): IssueFilters {
   return f;
 }
 
-const STATUS_OF: Record<string, number> = { INPUT_INVALID: 400, NOT_FOUND: 404, AMBIGUOUS_ID: 409, CONFLICT: 409, ACTION_DENIED: 403, UNAUTHORIZED: 401 };
-
 /**
  * The web dashboard: server-rendered pages over the in-process JSON API, one script and one stylesheet, a strict
  * CSP. Forms post to the dashboard's own routes (CSRF token checked here), which call the API and redirect back.
  */
-export function dashboardPlugin(deps: DashboardDeps): (app: FastifyInstance) => void {
+export const dashboardRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps) => {
   const auth = new DashboardAuth(deps.apiToken);
   const now = deps.now ?? Date.now;
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(ASSET_DIR, name), 'utf8')]));
+  const api = new InProcessApi(app, deps.apiToken);
+  const logoutCsrf = (request: FastifyRequest) => (auth.required ? auth.csrfFor(request.headers.cookie) : '');
 
-  return (app) => {
-    const api = new InProcessApi(app, deps.apiToken);
-    const logoutCsrf = (request: FastifyRequest) => (auth.required ? auth.csrfFor(request.headers.cookie) : '');
-
-    /** Host, session and CSRF checks shared by every dashboard route; answers and returns true when refused. */
-    const refuse = (request: FastifyRequest, reply: FastifyReply, kind: 'page' | 'partial' | 'post'): boolean => {
-      // Without a token the dashboard is open to loopback only; a foreign Host header means DNS rebinding.
-      if (!auth.required && !isLoopbackHost(request.headers.host)) {
-        secure(reply).code(403).type('text/plain').send('the open dashboard answers only to 127.0.0.1, localhost or [::1]');
+  /** Host, session and CSRF checks shared by every dashboard route; answers and returns true when refused. */
+  const refuse = (request: FastifyRequest, reply: FastifyReply, kind: 'page' | 'partial' | 'post'): boolean => {
+    // Without a token the dashboard is open to loopback only; a foreign Host header means DNS rebinding.
+    if (!auth.required && !isLoopbackHost(request.headers.host)) {
+      secure(reply).code(403).type('text/plain').send('the open dashboard answers only to 127.0.0.1, localhost or [::1]');
+      return true;
+    }
+    if (!auth.allows(request.headers.cookie)) {
+      if (kind === 'page') secure(reply).redirect('/login', 303);
+      else secure(reply).code(401).type('text/plain').send('log in first');
+      return true;
+    }
+    if (kind === 'post') {
+      const origin = request.headers.origin;
+      const host = request.headers.host ?? '';
+      const body = request.body as Record<string, unknown> | undefined;
+      if ((origin && origin !== `http://${host}` && origin !== `https://${host}`) || !auth.csrfValid(request.headers.cookie, body?.csrf)) {
+        secure(reply).code(403).type('text/plain').send('CSRF check failed: reload the page and try again');
         return true;
       }
-      if (!auth.allows(request.headers.cookie)) {
-        if (kind === 'page') secure(reply).redirect('/login', 303);
-        else secure(reply).code(401).type('text/plain').send('log in first');
-        return true;
-      }
-      if (kind === 'post') {
-        const origin = request.headers.origin;
-        const host = request.headers.host ?? '';
-        const body = request.body as Record<string, unknown> | undefined;
-        if ((origin && origin !== `http://${host}` && origin !== `https://${host}`) || !auth.csrfValid(request.headers.cookie, body?.csrf)) {
-          secure(reply).code(403).type('text/plain').send('CSRF check failed: reload the page and try again');
-          return true;
-        }
-      }
-      return false;
-    };
-
-    /** Renders an AppError as a page with the right status; anything else is a bug for the app's error handler. */
-    const guarded =
-      (kind: 'page' | 'partial' | 'post', handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>) =>
-      async (request: FastifyRequest, reply: FastifyReply) => {
-        if (refuse(request, reply, kind)) return reply;
-        try {
-          return await handler(request, reply);
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          return sendHtml(reply, errorPage(STATUS_OF[err.code] ?? 500, err.message, logoutCsrf(request)), STATUS_OF[err.code] ?? 500);
-        }
-      };
-
-    app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
-      const body = assets.get(request.params.name);
-      if (body === undefined) throw new AppError('NOT_FOUND', `no asset ${request.params.name}`);
-      return secure(reply).header('cache-control', 'no-cache').type(ASSETS[request.params.name]!).send(body);
-    });
-
-    app.get('/login', async (_request, reply) => (auth.required ? sendHtml(reply, loginPage()) : secure(reply).redirect('/', 303)));
-    app.post('/login', async (request, reply) => {
-      if (!auth.required) return secure(reply).redirect('/', 303);
-      const { token } = form(LoginForm, request.body);
-      if (!auth.tokenMatches(token)) {
-        await new Promise((r) => setTimeout(r, 250)); // slows guessing; the token is the only secret
-        return sendHtml(reply, loginPage('That is not the API token of this agent.'), 401);
-      }
-      return secure(reply).header('set-cookie', auth.sessionCookie(auth.issueSession())).redirect('/', 303);
-    });
-    app.post(
-      '/logout',
-      guarded('post', async (_request, reply) => secure(reply).header('set-cookie', auth.clearedCookie()).redirect('/login', 303)),
-    );
-
-    const loadList = async (filters: IssueFilters) => api.get(`/api/v1/issues${apiQuery(filters)}`, IssueList);
-    app.get(
-      '/',
-      guarded('page', async (request, reply) => {
-        const filters = filtersOf(request.query);
-        return sendHtml(reply, issuesPage(await loadList(filters), filters, now(), logoutCsrf(request)));
-      }),
-    );
-    app.get(
-      '/partials/issues',
-      guarded('partial', async (request, reply) => {
-        const filters = filtersOf(request.query);
-        return sendHtml(reply, issuesRegion(await loadList(filters), filters, now()));
-      }),
-    );
-
-    const hasActionsApi = () => api.hasRoute('GET', '/api/v1/actions');
-    const loadIssue = async (id: string) => {
-      const detail = await api.get(`/api/v1/issues/${encodeURIComponent(id)}`, IssueDetail);
-      // Older wiring leaves `actions` empty in the issue detail; the actions API answers per issue too.
-      if (detail.actions.length === 0 && hasActionsApi()) {
-        detail.actions = await api.get(`/api/v1/actions?issue_id=${encodeURIComponent(detail.id)}&limit=200`, ActionList);
-      }
-      return detail;
-    };
-    const showIssue = async (request: FastifyRequest, reply: FastifyReply, id: string, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
-      sendHtml(reply, issuePage(await loadIssue(id), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
-
-    app.get<{ Params: { id: string } }>(
-      '/issues/:id',
-      guarded('page', async (request, reply) => showIssue(request, reply, (request.params as { id: string }).id)),
-    );
-    app.get<{ Params: { id: string } }>(
-      '/partials/issues/:id',
-      guarded('partial', async (request, reply) => sendHtml(reply, issueRegion(await loadIssue((request.params as { id: string }).id), now()))),
-    );
-
-    const issueAction = (suffix: 'notes' | 'status') =>
-      guarded('post', async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        const path = `/api/v1/issues/${encodeURIComponent(id)}`;
-        const result =
-          suffix === 'notes'
-            ? await (async () => {
-                const f = form(NoteForm, request.body);
-                return api.call('POST', `${path}/comments`, { content: f.content, author: f.author });
-              })()
-            : await (async () => {
-                const f = form(StatusForm, request.body);
-                return api.call('POST', `${path}/status`, { status: f.status, author: f.author, ...(f.reason ? { reason: f.reason } : {}) });
-              })();
-        if (!result.ok) return showIssue(request, reply, id, { kind: 'error', text: result.message }, result.status);
-        return secure(reply).redirect(`/issues/${encodeURIComponent(id)}`, 303);
-      });
-    app.post('/issues/:id/notes', issueAction('notes'));
-    app.post('/issues/:id/status', issueAction('status'));
-
-    const loadPending = async () => {
-      const rows = hasActionsApi() ? await api.get('/api/v1/actions?status=pending_approval', ActionList) : [];
-      return rows.map(toActionView).filter((a) => a.status === 'pending_approval');
-    };
-    const showApprovals = async (request: FastifyRequest, reply: FastifyReply, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
-      sendHtml(reply, approvalsPage(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
-    app.get(
-      '/partials/approvals',
-      guarded('partial', async (request, reply) =>
-        sendHtml(reply, approvalsRegion(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie))),
-      ),
-    );
-    app.get(
-      '/approvals',
-      guarded('page', async (request, reply) => {
-        const q = request.query as Record<string, unknown>;
-        const done = q.done === 'approve' ? 'Approved: the action runs now.' : q.done === 'reject' ? 'Rejected.' : undefined;
-        return showApprovals(request, reply, done ? { kind: 'ok', text: done } : undefined);
-      }),
-    );
-    app.post<{ Params: { id: string } }>(
-      '/approvals/:id/decide',
-      guarded('post', async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        const f = form(DecideForm, request.body);
-        // An approval names the parameters the approver saw (params_hash), so it cannot apply to changed ones.
-        const body =
-          f.decision === 'approve'
-            ? { by: f.by, ...(f.params_hash ? { params_hash: f.params_hash } : {}) }
-            : { by: f.by, ...(f.reason ? { reason: f.reason } : {}) };
-        const result = await api.call('POST', `/api/v1/actions/${encodeURIComponent(id)}/${f.decision}`, body);
-        if (!result.ok) return showApprovals(request, reply, { kind: 'error', text: result.message }, result.status);
-        return secure(reply).redirect(`/approvals?done=${f.decision}`, 303);
-      }),
-    );
-
-    app.get(
-      '/stats',
-      guarded('page', async (request, reply) => {
-        const days = (request.query as Record<string, unknown>).days === '7' ? 7 : 30;
-        const since = now() - days * 86_400_000;
-        const [noisiest, servers, actions] = await Promise.all([
-          deps.issues.alertFrequency(since, 20),
-          deps.issues.issuesPerServer(since),
-          deps.actionStats ? deps.actionStats(since) : Promise.resolve(undefined),
-        ]);
-        return sendHtml(reply, statsPage({ days, noisiest, servers, actions }, logoutCsrf(request)));
-      }),
-    );
+    }
+    return false;
   };
-}
+
+  /** Renders an AppError as a page with the right status; anything else is a bug for the app's error handler. */
+  const guarded =
+    (kind: 'page' | 'partial' | 'post', handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      if (refuse(request, reply, kind)) return reply;
+      try {
+        return await handler(request, reply);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        return sendHtml(reply, errorPage(httpStatusOf(err.code), err.message, logoutCsrf(request)), httpStatusOf(err.code));
+      }
+    };
+
+  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
+    const body = assets.get(request.params.name);
+    if (body === undefined) throw new AppError('NOT_FOUND', `no asset ${request.params.name}`);
+    return secure(reply).header('cache-control', 'no-cache').type(ASSETS[request.params.name]!).send(body);
+  });
+
+  app.get('/login', async (_request, reply) => (auth.required ? sendHtml(reply, loginPage()) : secure(reply).redirect('/', 303)));
+  app.post('/login', async (request, reply) => {
+    if (!auth.required) return secure(reply).redirect('/', 303);
+    const { token } = form(LoginForm, request.body);
+    if (!auth.tokenMatches(token)) {
+      await new Promise((r) => setTimeout(r, 250)); // slows guessing; the token is the only secret
+      return sendHtml(reply, loginPage('That is not the API token of this agent.'), 401);
+    }
+    return secure(reply).header('set-cookie', auth.sessionCookie(auth.issueSession())).redirect('/', 303);
+  });
+  app.post(
+    '/logout',
+    guarded('post', async (_request, reply) => secure(reply).header('set-cookie', auth.clearedCookie()).redirect('/login', 303)),
+  );
+
+  const loadList = async (filters: IssueFilters) => api.get(`/api/v1/issues${apiQuery(filters)}`, IssueList);
+  app.get(
+    '/',
+    guarded('page', async (request, reply) => {
+      const filters = filtersOf(request.query);
+      return sendHtml(reply, issuesPage(await loadList(filters), filters, now(), logoutCsrf(request)));
+    }),
+  );
+  app.get(
+    '/partials/issues',
+    guarded('partial', async (request, reply) => {
+      const filters = filtersOf(request.query);
+      return sendHtml(reply, issuesRegion(await loadList(filters), filters, now()));
+    }),
+  );
+
+  const hasActionsApi = () => api.hasRoute('GET', '/api/v1/actions');
+  const loadIssue = async (id: string) => {
+    const detail = await api.get(`/api/v1/issues/${encodeURIComponent(id)}`, IssueDetail);
+    // Older wiring leaves `actions` empty in the issue detail; the actions API answers per issue too.
+    if (detail.actions.length === 0 && hasActionsApi()) {
+      detail.actions = await api.get(`/api/v1/actions?issue_id=${encodeURIComponent(detail.id)}&limit=200`, ActionList);
+    }
+    return detail;
+  };
+  const showIssue = async (request: FastifyRequest, reply: FastifyReply, id: string, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
+    sendHtml(reply, issuePage(await loadIssue(id), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+
+  app.get<{ Params: { id: string } }>(
+    '/issues/:id',
+    guarded('page', async (request, reply) => showIssue(request, reply, (request.params as { id: string }).id)),
+  );
+  app.get<{ Params: { id: string } }>(
+    '/partials/issues/:id',
+    guarded('partial', async (request, reply) => sendHtml(reply, issueRegion(await loadIssue((request.params as { id: string }).id), now()))),
+  );
+
+  const issueAction = (suffix: 'notes' | 'status') =>
+    guarded('post', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const path = `/api/v1/issues/${encodeURIComponent(id)}`;
+      const result =
+        suffix === 'notes'
+          ? await (async () => {
+              const f = form(NoteForm, request.body);
+              return api.call('POST', `${path}/comments`, { content: f.content, author: f.author });
+            })()
+          : await (async () => {
+              const f = form(StatusForm, request.body);
+              return api.call('POST', `${path}/status`, { status: f.status, author: f.author, ...(f.reason ? { reason: f.reason } : {}) });
+            })();
+      if (!result.ok) return showIssue(request, reply, id, { kind: 'error', text: result.message }, result.status);
+      return secure(reply).redirect(`/issues/${encodeURIComponent(id)}`, 303);
+    });
+  app.post('/issues/:id/notes', issueAction('notes'));
+  app.post('/issues/:id/status', issueAction('status'));
+
+  const loadPending = async () => {
+    const rows = hasActionsApi() ? await api.get('/api/v1/actions?status=pending_approval', ActionList) : [];
+    return rows.map(toActionView).filter((a) => a.status === 'pending_approval');
+  };
+  const showApprovals = async (request: FastifyRequest, reply: FastifyReply, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) =>
+    sendHtml(reply, approvalsPage(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+  app.get(
+    '/partials/approvals',
+    guarded('partial', async (request, reply) =>
+      sendHtml(reply, approvalsRegion(await loadPending(), hasActionsApi(), now(), auth.csrfFor(request.headers.cookie))),
+    ),
+  );
+  app.get(
+    '/approvals',
+    guarded('page', async (request, reply) => {
+      const q = request.query as Record<string, unknown>;
+      const done = q.done === 'approve' ? 'Approved: the action runs now.' : q.done === 'reject' ? 'Rejected.' : undefined;
+      return showApprovals(request, reply, done ? { kind: 'ok', text: done } : undefined);
+    }),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/approvals/:id/decide',
+    guarded('post', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const f = form(DecideForm, request.body);
+      // An approval names the parameters the approver saw (params_hash), so it cannot apply to changed ones.
+      const body =
+        f.decision === 'approve'
+          ? { by: f.by, ...(f.params_hash ? { params_hash: f.params_hash } : {}) }
+          : { by: f.by, ...(f.reason ? { reason: f.reason } : {}) };
+      const result = await api.call('POST', `/api/v1/actions/${encodeURIComponent(id)}/${f.decision}`, body);
+      if (!result.ok) return showApprovals(request, reply, { kind: 'error', text: result.message }, result.status);
+      return secure(reply).redirect(`/approvals?done=${f.decision}`, 303);
+    }),
+  );
+
+  app.get(
+    '/stats',
+    guarded('page', async (request, reply) => {
+      const days = (request.query as Record<string, unknown>).days === '7' ? 7 : 30;
+      const since = now() - days * 86_400_000;
+      const [noisiest, servers, actions] = await Promise.all([
+        deps.issues.alertFrequency(since, 20),
+        deps.issues.issuesPerServer(since),
+        deps.actionStats ? deps.actionStats(since) : Promise.resolve(undefined),
+      ]);
+      return sendHtml(reply, statsPage({ days, noisiest, servers, actions }, logoutCsrf(request)));
+    }),
+  );
+};

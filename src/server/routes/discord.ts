@@ -1,5 +1,5 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -71,9 +71,9 @@ function header(value: string | string[] | undefined): string | undefined {
 
 /**
  * POST /api/v1/discord/interactions: Discord's HTTP interactions endpoint for the Approve / Reject buttons.
- * Registered in its own scope with a raw-body parser, because the signature covers the exact bytes Discord sent.
+ * A plugin is its own scope, so its raw-body parser (the signature covers the exact bytes Discord sent) stays here.
  */
-export function discordInteractionsPlugin(deps: DiscordRouteDeps) {
+export const discordInteractionRoutes: FastifyPluginAsync<DiscordRouteDeps> = async (scope, deps) => {
   const key = publicKeyFromHex(deps.applicationPublicKey);
   const now = deps.now ?? Date.now;
   const maxSkewMs = deps.maxSkewMs ?? 5 * 60_000;
@@ -82,82 +82,78 @@ export function discordInteractionsPlugin(deps: DiscordRouteDeps) {
   const approverRoles = new Set(deps.approverRoleIds);
   const log = deps.logger.child({ component: 'discord-interactions' });
 
-  return async (app: FastifyInstance): Promise<void> => {
-    await app.register(async (scope) => {
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 65_536 }, (_req, body, done) => done(null, body));
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 65_536 }, (_req, body, done) => done(null, body));
 
-      scope.post('/api/v1/discord/interactions', async (request, reply) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const timestamp = header(request.headers['x-signature-timestamp']);
-        if (!signatureValid(key, header(request.headers['x-signature-ed25519']), timestamp, raw)) {
-          return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'invalid request signature' });
-        }
-        if (Math.abs(now() - Number(timestamp) * 1000) > maxSkewMs) {
-          return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'stale request timestamp' });
-        }
-        let json: unknown;
-        try {
-          json = JSON.parse(raw.toString('utf8'));
-        } catch {
-          return reply.code(400).send({ error: 'INPUT_INVALID', message: 'body is not JSON' });
-        }
-        const parsed = Interaction.safeParse(json);
-        if (!parsed.success) return reply.code(400).send({ error: 'INPUT_INVALID', message: 'not an interaction' });
-        const interaction = parsed.data;
-        if (interaction.type === 1) return { type: 1 };
-        if (interaction.type !== 3) return ephemeral('This interaction is not supported.');
+  scope.post('/api/v1/discord/interactions', async (request, reply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const timestamp = header(request.headers['x-signature-timestamp']);
+    if (!signatureValid(key, header(request.headers['x-signature-ed25519']), timestamp, raw)) {
+      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'invalid request signature' });
+    }
+    if (Math.abs(now() - Number(timestamp) * 1000) > maxSkewMs) {
+      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'stale request timestamp' });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply.code(400).send({ error: 'INPUT_INVALID', message: 'body is not JSON' });
+    }
+    const parsed = Interaction.safeParse(json);
+    if (!parsed.success) return reply.code(400).send({ error: 'INPUT_INVALID', message: 'not an interaction' });
+    const interaction = parsed.data;
+    if (interaction.type === 1) return { type: 1 };
+    if (interaction.type !== 3) return ephemeral('This interaction is not supported.');
 
-        const user = interaction.member?.user ?? interaction.user;
-        const customId = interaction.data?.custom_id ?? null;
-        if (!(await deps.interactions.claimInteraction(interaction.id, user?.id ?? null, customId, now()))) {
-          log.warn({ interactionId: interaction.id }, 'replayed interaction ignored');
-          return ephemeral('This interaction was already handled.');
-        }
-        const match = customId ? CUSTOM_ID.exec(customId) : null;
-        if (!match) return ephemeral('Unknown button.');
-        const [, verb, actionId] = match as unknown as [string, 'approve' | 'reject', string];
-        const roles = interaction.member?.roles ?? [];
-        const allowed = user !== undefined && (approvers.has(user.id) || roles.some((r) => approverRoles.has(r)));
-        if (!allowed || !user) {
-          await deps.interactions.setInteractionOutcome(interaction.id, 'refused');
-          log.warn({ interactionId: interaction.id, userId: user?.id, actionId }, 'approval click from someone who is not an approver');
-          return ephemeral('You are not allowed to approve or reject actions.');
-        }
+    const user = interaction.member?.user ?? interaction.user;
+    const customId = interaction.data?.custom_id ?? null;
+    if (!(await deps.interactions.claimInteraction(interaction.id, user?.id ?? null, customId, now()))) {
+      log.warn({ interactionId: interaction.id }, 'replayed interaction ignored');
+      return ephemeral('This interaction was already handled.');
+    }
+    const match = customId ? CUSTOM_ID.exec(customId) : null;
+    if (!match) return ephemeral('Unknown button.');
+    const [, verb, actionId] = match as unknown as [string, 'approve' | 'reject', string];
+    const roles = interaction.member?.roles ?? [];
+    const allowed = user !== undefined && (approvers.has(user.id) || roles.some((r) => approverRoles.has(r)));
+    if (!allowed || !user) {
+      await deps.interactions.setInteractionOutcome(interaction.id, 'refused');
+      log.warn({ interactionId: interaction.id, userId: user?.id, actionId }, 'approval click from someone who is not an approver');
+      return ephemeral('You are not allowed to approve or reject actions.');
+    }
 
-        const name = (user.username ?? user.id).replace(/[^\w.-]/g, '').slice(0, 60) || user.id;
-        const by = `discord:${name}`;
-        const decision = verb === 'approve' ? deps.approve(actionId, by) : deps.reject(actionId, by, 'rejected in Discord');
-        const timer = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), answerWithinMs).unref());
-        const outcome = await Promise.race([decision.then((a) => ({ ok: true as const, a }), (err: unknown) => ({ ok: false as const, err })), timer]);
-        const mention = `<@${user.id}>`;
-        if (outcome === 'pending') {
-          // The decision itself commits in milliseconds; what is still running is the approved action.
-          decision.catch((err: unknown) => log.warn({ actionId, err: errorMessage(err) }, 'approval from Discord failed after the answer'));
-          await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:in-progress`);
-          return update(
-            verb === 'approve'
-              ? `✅ Approved by ${mention} (${by}); the action is running. See the issue page for the result.`
-              : `❌ Rejected by ${mention} (${by}).`,
-          );
-        }
-        if (!outcome.ok) {
-          const err = outcome.err;
-          await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:error`);
-          if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'ACTION_DENIED')) {
-            return update(`⚠️ Not ${verb === 'approve' ? 'approved' : 'rejected'}: ${err.message}`);
-          }
-          log.error({ actionId, err: errorMessage(err) }, 'approval from Discord failed');
-          return ephemeral(`Could not record your decision: ${errorMessage(err).slice(0, 300)}`);
-        }
-        await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:${outcome.a.status}`);
-        log.info({ actionId, by, decision: verb, status: outcome.a.status }, 'action decided in Discord');
-        return update(
-          verb === 'approve'
-            ? `✅ Approved by ${mention} (${by}) — action ${actionId} is ${outcome.a.status}.`
-            : `❌ Rejected by ${mention} (${by}) — action ${actionId} will not run.`,
-        );
-      });
-    });
-  };
-}
+    const name = (user.username ?? user.id).replace(/[^\w.-]/g, '').slice(0, 60) || user.id;
+    const by = `discord:${name}`;
+    const decision = verb === 'approve' ? deps.approve(actionId, by) : deps.reject(actionId, by, 'rejected in Discord');
+    const timer = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), answerWithinMs).unref());
+    const outcome = await Promise.race([decision.then((a) => ({ ok: true as const, a }), (err: unknown) => ({ ok: false as const, err })), timer]);
+    const mention = `<@${user.id}>`;
+    if (outcome === 'pending') {
+      // The decision itself commits in milliseconds; what is still running is the approved action.
+      decision.catch((err: unknown) => log.warn({ actionId, err: errorMessage(err) }, 'approval from Discord failed after the answer'));
+      await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:in-progress`);
+      return update(
+        verb === 'approve'
+          ? `✅ Approved by ${mention} (${by}); the action is running. See the issue page for the result.`
+          : `❌ Rejected by ${mention} (${by}).`,
+      );
+    }
+    if (!outcome.ok) {
+      const err = outcome.err;
+      await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:error`);
+      if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'ACTION_DENIED')) {
+        return update(`⚠️ Not ${verb === 'approve' ? 'approved' : 'rejected'}: ${err.message}`);
+      }
+      log.error({ actionId, err: errorMessage(err) }, 'approval from Discord failed');
+      return ephemeral(`Could not record your decision: ${errorMessage(err).slice(0, 300)}`);
+    }
+    await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:${outcome.a.status}`);
+    log.info({ actionId, by, decision: verb, status: outcome.a.status }, 'action decided in Discord');
+    return update(
+      verb === 'approve'
+        ? `✅ Approved by ${mention} (${by}) — action ${actionId} is ${outcome.a.status}.`
+        : `❌ Rejected by ${mention} (${by}) — action ${actionId} will not run.`,
+    );
+  });
+};

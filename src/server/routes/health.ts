@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthReport {
@@ -9,7 +9,13 @@ export interface HealthReport {
 }
 export type HealthCheck = () => Promise<HealthReport>;
 
-export function registerHealthRoutes(app: FastifyInstance, deps: { health: HealthCheck; metrics: Metrics }): void {
+export interface HealthRouteOptions {
+  health: HealthCheck;
+  metrics: Metrics;
+}
+
+/** GET /healthz (503 when the store or a source is down) and GET /metrics (Prometheus text). */
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, deps) => {
   app.get('/healthz', async (_request, reply) => {
     const report = await deps.health();
     return reply.code(report.ok ? 200 : 503).send(report);
@@ -17,4 +23,4 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { health: Healt
   app.get('/metrics', async (_request, reply) => {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render());
   });
-}
+};

@@ -1,10 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from './parse-input.js';
-import { AppError } from '../../errors.js';
-import { ISSUE_STATUSES, type IssueStatus } from '../../issues/types.js';
-import type { AppDeps } from '../app.js';
-import { loadIssueDetail } from '../../pipeline/issue-detail.js';
+import type { IssueTracker } from '../../issues/issue-tracker.js';
+import { parseIssueStatuses } from '../../model/issue.js';
+import { loadIssueDetail, type IssueDetailSource } from '../../pipeline/issue-detail.js';
+import type { IssueRepository } from '../../store/issue-repository.js';
+
+export interface IssueRouteOptions {
+  tracker: IssueTracker;
+  issues: IssueRepository;
+  /** The actions of an issue, for GET /api/v1/issues/:id. */
+  issueActions?: IssueDetailSource | undefined;
+}
 
 const ListQuery = z.strictObject({
   status: z.string().optional(),
@@ -27,22 +34,11 @@ const StatusBody = z.strictObject({
   reason: z.string().trim().min(1).max(1_000).optional(),
 });
 
-export function parseStatusList(text: string | undefined): IssueStatus[] | undefined {
-  if (text === undefined || text === '') return undefined;
-  if (text === 'all') return [...ISSUE_STATUSES];
-  const list = text.split(',').map((s) => s.trim());
-  for (const s of list) {
-    if (!ISSUE_STATUSES.includes(s as IssueStatus)) {
-      throw new AppError('INPUT_INVALID', `unknown status "${s}"; use a comma list of ${ISSUE_STATUSES.join(', ')} (or all)`);
-    }
-  }
-  return list as IssueStatus[];
-}
-
-export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'issues' | 'issueActions'>): void {
+/** The issues API: list, show, add a note, change the status. */
+export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, deps) => {
   app.get('/api/v1/issues', async (request) => {
     const q = parseInput(ListQuery, request.query, 'query');
-    const statuses = parseStatusList(q.status);
+    const statuses = parseIssueStatuses(q.status);
     const issues = await deps.issues.list({
       ...(statuses ? { statuses } : {}),
       ...(q.severity ? { severity: q.severity } : {}),
@@ -80,4 +76,4 @@ export function registerIssueRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
     });
     return issue;
   });
-}
+};

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../errors.js';
-import type { AlertEvent, AlertSource } from '../../issues/types.js';
+import { AppError, zodProblem } from '../../errors.js';
+import type { AlertEvent, AlertSource } from '../../model/alert.js';
 import { parseAlertmanagerWebhook } from '../../sources/alertmanager-webhook.js';
 import { parseNetdataNotification } from '../../sources/netdata-webhook.js';
-import type { AppDeps } from '../app.js';
+import type { IngestRouteOptions } from './ingest-options.js';
 
 const WebhookQuery = z.strictObject({
   token: z.string().optional(), // checked by the app's token hook
@@ -13,10 +13,7 @@ const WebhookQuery = z.strictObject({
 
 function queryOf(request: FastifyRequest): z.infer<typeof WebhookQuery> {
   const parsed = WebhookQuery.safeParse(request.query ?? {});
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new AppError('INPUT_INVALID', `query: ${first?.path.map(String).join('.') || ''} ${first?.message ?? 'invalid'}`.trim());
-  }
+  if (!parsed.success) throw new AppError('INPUT_INVALID', `query: ${zodProblem(parsed.error, { whole: null })}`);
   return parsed.data;
 }
 
@@ -24,7 +21,7 @@ function queryOf(request: FastifyRequest): z.infer<typeof WebhookQuery> {
  * Source webhooks (DESIGN §5). Handlers only translate and record: each answers 202 after the events are committed,
  * 4xx with nothing stored on bad input. The body limit (1 MiB by default) is the app's.
  */
-export function registerWebhookRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'tracker' | 'serverId' | 'metrics'>): void {
+export const webhookRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, deps) => {
   const record = async (source: AlertSource, events: AlertEvent[], started: number) => {
     const results = await deps.tracker.ingest(events);
     deps.metrics.inc('opsagent_events_ingested_total', 'Alert events committed, by source', { source }, events.length);
@@ -53,4 +50,4 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Pick<AppDeps, 
     const results = await record('alertmanager', events, started);
     return reply.code(202).send({ accepted: events.length, results });
   });
-}
+};

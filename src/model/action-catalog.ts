@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zodProblem } from '../errors.js';
 
 /** The remediation catalog (DESIGN §4): every action type, its risk, and the schema its parameters must satisfy. */
 export type Risk = 'low' | 'medium' | 'high';
@@ -94,8 +95,7 @@ export function validateProposal(raw: RawProposal): ProposalCheck {
   if (!isActionType(raw.type)) return { ok: false, type: String(raw.type).slice(0, 64), reason: `unknown action type "${String(raw.type).slice(0, 64)}"` };
   const parsed = ACTION_PARAMS[raw.type].safeParse(raw.params ?? {});
   if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    return { ok: false, type: raw.type, reason: `invalid parameters: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}` };
+    return { ok: false, type: raw.type, reason: `invalid parameters: ${zodProblem(parsed.error, { whole: null })}` };
   }
   return {
     ok: true,

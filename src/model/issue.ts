@@ -1,28 +1,28 @@
-/** What every source adapter translates its payload into (DESIGN §1). */
-export type AlertStatus = 'WARNING' | 'CRITICAL' | 'CLEAR';
-export type AlertSource = 'netdata' | 'alertmanager' | 'opsagent';
-
-export interface AlertEvent {
-  server_id: string;
-  name: string;
-  context: string;
-  chart: string;
-  status: AlertStatus;
-  value?: number | null;
-  units?: string;
-  info?: string;
-  source: AlertSource;
-  source_alert_id?: string;
-  /** Idempotency key within the source: the same (source, event_key) is applied once. */
-  event_key?: string;
-  /** When the transition happened at the source, integer ms since the epoch. */
-  occurred_at: number;
-}
+import { AppError } from '../errors.js';
+import type { AlertEvent } from './alert.js';
 
 export type IssueStatus = 'open' | 'investigating' | 'resolved' | 'closed';
 export type Severity = 'warning' | 'critical';
 export const ISSUE_STATUSES: readonly IssueStatus[] = ['open', 'investigating', 'resolved', 'closed'];
 export const ACTIVE_STATUSES: readonly IssueStatus[] = ['open', 'investigating'];
+
+/** Open or investigating: the issue still calls for work (analysis, actions); the one definition every stage uses. */
+export function isActive(issue: { status: IssueStatus }): boolean {
+  return issue.status === 'open' || issue.status === 'investigating';
+}
+
+/** `--status` / `?status=`: a comma list of issue statuses, or `all`; undefined (nothing given) means the default. */
+export function parseIssueStatuses(text: string | undefined): IssueStatus[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (text === 'all') return [...ISSUE_STATUSES];
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!ISSUE_STATUSES.includes(s as IssueStatus)) {
+      throw new AppError('INPUT_INVALID', `unknown status "${s}"; use a comma list of ${ISSUE_STATUSES.join(', ')} (or all)`);
+    }
+  }
+  return list as IssueStatus[];
+}
 
 export interface FingerprintInputs {
   name: string;
@@ -71,6 +71,9 @@ export interface IssueComment {
   metadata: Record<string, unknown> | null;
   created_at: number;
 }
+
+/** Why a status changed, as a typed field of the status_change comment's metadata (never read back from its text). */
+export type StatusChangeCause = 'alert_cleared';
 
 export interface NewComment {
   author_type: AuthorType;

@@ -1,0 +1,20 @@
+/** What every source adapter translates its payload into (DESIGN §1). */
+export type AlertStatus = 'WARNING' | 'CRITICAL' | 'CLEAR';
+export type AlertSource = 'netdata' | 'alertmanager' | 'opsagent';
+
+export interface AlertEvent {
+  server_id: string;
+  name: string;
+  context: string;
+  chart: string;
+  status: AlertStatus;
+  value?: number | null;
+  units?: string;
+  info?: string;
+  source: AlertSource;
+  source_alert_id?: string;
+  /** Idempotency key within the source: the same (source, event_key) is applied once. */
+  event_key?: string;
+  /** When the transition happened at the source, integer ms since the epoch. */
+  occurred_at: number;
+}
