@@ -146,10 +146,10 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-type Settings = Required<Omit<HttpIngestBenchOptions, 'log' | 'alertmanager'>>;
+export type Settings = Required<Omit<HttpIngestBenchOptions, 'log' | 'alertmanager'>>;
 
 /** The request bodies of one mode for POST /api/v1/alerts: fresh event ids each time, so every alert counts. */
-function genericAlertBodies(o: Settings, per: number, count = o.alerts, name = 'bench_alert'): string[] {
+export function genericAlertBodies(o: Settings, per: number, count = o.alerts, name = 'bench_alert'): string[] {
   const now = Date.now();
   const run = Math.random().toString(36).slice(2, 8);
   const alerts = Array.from({ length: count }, (_, i) => ({
@@ -170,7 +170,7 @@ function alertmanagerBodies(o: Settings, per: number, count = o.alerts, name = '
 }
 
 /** One target process, started fresh for each mode. */
-interface Running {
+export interface Running {
   child: ChildProcess;
   url: URL;
   /** After the storm, before stopping: anything to read from the target (our daemon's counted firings). */
@@ -178,14 +178,15 @@ interface Running {
   cleanup?: () => void;
 }
 
-interface Target {
-  key: 'opsagent' | 'alertmanager' | 'floor';
+export interface Target {
+  key: 'opsagent' | 'alertmanager' | 'floor' | 'baseline';
   label: string;
   start(): Promise<Running>;
   bodies(per: number, count?: number, name?: string): string[];
 }
 
-async function startOpsagent(): Promise<Running> {
+/** `opsagent run` of the build under `root` (this checkout by default; bench/compare-builds.ts passes another). */
+export async function startOpsagent(root = PACKAGE_ROOT): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-http-bench-'));
   const port = await freePort();
   const config = join(dir, 'opsagent.yaml');
@@ -195,10 +196,10 @@ async function startOpsagent(): Promise<Running> {
     `netdata: { url: "" }\ndatabase: { url: "file:${join(dir, 'bench.db')}" }\nserver: { host: "127.0.0.1", port: ${port} }\n` +
       `discord: { enabled: false }\nanalysis: { enabled: false }\n`,
   );
-  const built = join(PACKAGE_ROOT, 'dist/src/cli.js');
-  const args = existsSync(built) ? [built] : ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli.ts')];
+  const built = join(root, 'dist/src/cli.js');
+  const args = existsSync(built) ? [built] : ['--import', 'tsx', join(root, 'src/cli.ts')];
   const child = spawn(process.execPath, [...args, 'run', '--config', config], {
-    cwd: PACKAGE_ROOT,
+    cwd: root,
     env: { ...process.env, OPSAGENT_HOME: dir, OPSAGENT_LOG_LEVEL: 'warn', CI: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -257,7 +258,7 @@ async function startAlertmanager(bin: string): Promise<Running> {
   return { child, url: new URL(`${base}/api/v2/alerts`), cleanup };
 }
 
-interface StormRun {
+export interface StormRun {
   /** Per target, one result per mode. */
   results: Map<Target['key'], ModeResult[]>;
   warmupAcknowledged: Map<Target['key'], number>;
@@ -303,7 +304,7 @@ async function runMode(targets: Target[], running: (Running & { agent: Agent })[
 }
 
 /** Every target started fresh and all up at once, then each mode in turn on the same processes. */
-async function runStorm(targets: Target[], o: Settings, log: (l: string) => void): Promise<StormRun> {
+export async function runStorm(targets: Target[], o: Settings, log: (l: string) => void): Promise<StormRun> {
   const running: (Running & { agent: Agent })[] = [];
   try {
     for (const t of targets) running.push({ ...(await t.start()), agent: new Agent({ keepAlive: true, maxSockets: o.concurrency }) });

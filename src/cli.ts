@@ -7,7 +7,11 @@ import { registerActionCommands } from './cli/actions-commands.js';
 import { registerDigestCommand } from './cli/digest-command.js';
 import { registerIssueCommands } from './cli/issues-commands.js';
 import { registerMigrateLegacyCommand } from './cli/migrate-legacy-command.js';
+import { registerTokenCommand } from './cli/token-command.js';
+import { loadConfig } from './config/load.js';
 import { AppError } from './errors.js';
+import { defaultConfigPath } from './paths.js';
+import { SecretMasker } from './secrets.js';
 
 export function buildProgram(): Command {
   const program = new Command('opsagent')
@@ -23,6 +27,7 @@ export function buildProgram(): Command {
   registerActionCommands(program);
   registerDigestCommand(program);
   registerMigrateLegacyCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 
@@ -36,8 +41,21 @@ async function main(): Promise<void> {
       return;
     }
     if (!(err instanceof AppError)) throw err; // a bug: let Node print the stack
-    console.error(`opsagent: ${err.message}`);
+    console.error(`opsagent: ${secretsOf(program).mask(err.message)}`);
     process.exitCode = 1;
+  }
+}
+
+/**
+ * The secrets to mask in an error message: those of the command's config when it loads (each command loads its own;
+ * reading it again here is cheap and keeps the commands free of that concern), else the secret environment variables.
+ * URL credentials are masked either way.
+ */
+function secretsOf(program: Command): SecretMasker {
+  try {
+    return loadConfig(program.opts<{ config?: string }>().config ?? defaultConfigPath()).secrets;
+  } catch {
+    return SecretMasker.fromEnv(process.env);
   }
 }
 

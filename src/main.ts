@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
+import { secretMaskerFor } from './config/secret-values.js';
 import { AppError, errorMessage } from './errors.js';
 import { IssueTracker } from './issues/issue-tracker.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -14,7 +15,9 @@ import { Remediation } from './pipeline/remediation.js';
 import { remediationService } from './pipeline/remediation-service.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { wirePipeline } from './pipeline/wire.js';
+import { AccessPolicy } from './server/api-access.js';
 import { buildApp } from './server/app.js';
+import { allowedHostNames } from './server/host-names.js';
 import { isLoopbackAddress } from './model/loopback.js';
 import { Metrics } from './server/metrics.js';
 import { actionRoutes } from './server/routes/actions.js';
@@ -31,6 +34,9 @@ import type { Database } from './store/database.js';
 import { IssueRepository } from './store/issue-repository.js';
 import { ActionRepository, type ActionStatRow } from './store/action-repository.js';
 import { openDatabase } from './store/open-database.js';
+import { ensureLocalToken, localTokenPath } from './store/local-token.js';
+import { checkIntegrity, StoreProbe } from './store/store-health.js';
+import { redactUrl } from './secrets.js';
 
 /** The database and what every process reads and writes it through. */
 export interface Store {
@@ -116,6 +122,8 @@ export interface RunningAgent {
   metrics: Metrics;
   /** The gate, approvals and verification of DESIGN §4. */
   remediation: Remediation;
+  /** The local API token file (0600, beside the database); undefined when server.apiToken is the credential. */
+  tokenFile: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -124,12 +132,28 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   if (!isLoopbackAddress(config.server.host) && !config.server.apiToken) {
     throw new AppError('CONFIG_INVALID', `refusing to listen on ${config.server.host} without server.apiToken (set OPSAGENT_API_TOKEN)`);
   }
+  // Steering over HTTP always needs a credential: server.apiToken, else a local token only the agent's user can read
+  // (beside the database; `opsagent token` prints it). Made before anything opens, so a bad token file stops nothing.
+  const home = options.home ?? opsagentHome();
+  const tokenFile = config.server.apiToken ? undefined : localTokenPath(options.dbUrl ?? resolveDatabaseUrl(config.database.url, home), home);
+  let steeringToken = config.server.apiToken;
+  if (tokenFile) {
+    const local = ensureLocalToken(tokenFile);
+    steeringToken = local.token;
+    if (local.created) logger.info({ tokenFile }, 'created the local API token');
+  }
   const store = await openRepositories(config, options);
-  const metrics = new Metrics();
+  // A damaged file refuses to start with one sentence (what to do included); see store-health.ts for why.
+  await checkIntegrity(store.db).catch(async (err: unknown) => {
+    await store.db.close();
+    throw err;
+  });
+  const secrets = secretMaskerFor(config); // masked in /healthz, /metrics, error answers and analysis comments
+  const metrics = new Metrics({ mask: secrets.mask });
 
   // ---- the stages ----
   const pollers = netdataTargets(config).map((target) => {
-    const labels = { source: 'netdata', url: target.url };
+    const labels = { source: 'netdata', url: redactUrl(target.url) };
     metrics.inc('opsagent_poll_errors_total', 'Failed polls of an alert source', labels, 0);
     return new NetdataPoller({
       ...target,
@@ -151,6 +175,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         agentId: store.serverId,
         claimPreference: claimPreferenceOf(store, pollers),
         maxLlmPerHour: config.llm.maxCallsPerHour,
+        secrets,
         logger,
       })
     : undefined;
@@ -192,18 +217,22 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       [{ severity: 'critical' }, Number(rows.find((r) => r.severity === 'critical')?.n ?? 0)],
     ]);
   });
+  // /healthz says whether the store can write (a rolled-back write, cached a few seconds), not merely whether it
+  // answers a SELECT: a read-only or damaged file answers reads while every ingest fails.
+  const storeProbe = new StoreProbe(store.db);
   const health = async (): Promise<HealthReport> => {
-    let storeState: HealthReport['store'] = { ok: true, location: store.db.location };
-    try {
-      await store.db.get('SELECT 1 AS ok');
-    } catch (err) {
-      storeState = { ok: false, location: store.db.location, error: errorMessage(err) };
-    }
+    const storeState = await storeProbe.check();
     const sources = Object.fromEntries(services.map((s) => [s.name, s.health()]));
-    return { ok: storeState.ok, store: storeState, sources };
+    return secrets.maskDeep({ ok: storeState.ok, store: storeState, sources });
   };
 
-  const app = await buildApp({ logger, apiToken: config.server.apiToken, bodyLimitBytes: config.server.bodyLimitBytes });
+  const access = new AccessPolicy({
+    apiToken: config.server.apiToken,
+    steeringToken,
+    allowedHosts: allowedHostNames({ bindHost: config.server.host, publicUrl: config.server.publicUrl, extra: config.server.allowedHosts }),
+    publicUrl: config.server.publicUrl,
+  });
+  const app = await buildApp({ logger, access, bodyLimitBytes: config.server.bodyLimitBytes, requestTimeoutMs: config.server.requestTimeoutMs, secrets });
   const ingest = { tracker: store.tracker, serverId: store.serverId, metrics };
   await app.register(healthRoutes, { health, metrics });
   await app.register(alertRoutes, ingest);
@@ -211,7 +240,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
-  await app.register(dashboardRoutes, { apiToken: config.server.apiToken, issues: store.issues, actionStats: store.actionStats });
+  await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
 
   let url: string;
   try {
@@ -223,6 +252,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   }
   for (const s of services) s.start();
   logger.info({ url, db: store.db.location, serverId: store.serverId, permissionLevel: config.opsagent.permissionLevel }, 'opsagent started');
+  const storeAtStart = await storeProbe.check();
+  if (!storeAtStart.ok) logger.error({ db: store.db.location, err: storeAtStart.error }, 'the database cannot be written: ingest answers 503 and /healthz 503 until it is fixed');
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
@@ -246,5 +277,5 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     }
     logger.info('opsagent stopped');
   };
-  return { url, app, store, metrics, remediation, stop: () => (stopping ??= stop()) };
+  return { url, app, store, metrics, remediation, tokenFile, stop: () => (stopping ??= stop()) };
 }

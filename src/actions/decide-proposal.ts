@@ -38,6 +38,7 @@ export const NOTIFICATION_REASON = 'notify_human is a notification: never gated,
 export function decideProposal(f: ProposalFacts): ProposalDecision {
   if (f.type === 'notify_human') return { status: 'succeeded', reason: NOTIFICATION_REASON };
   if (f.issue.server_id !== f.agentServerId) {
+    // Executors act on the machine this agent runs on; a PID or a path means nothing on another server.
     return { status: 'denied', reason: `this agent only acts on ${f.agentServerId}; the issue is on ${f.issue.server_id}` };
   }
   if (!isActive(f.issue)) return { status: 'skipped', reason: `Issue is ${f.issue.status}: nothing to remediate` };

@@ -6,6 +6,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { errorMessage, zodProblem } from '../errors.js';
+import { SecretMasker, urlSecrets } from '../secrets.js';
 import { SUBMIT_ANALYSIS_PARAMETERS, SubmittedAnalysis } from './answer-schema.js';
 import type { Gatherers } from './gatherers/gather-context.js';
 import { contextForModel, gatheredForModel, untrusted } from './model-context.js';
@@ -221,7 +222,8 @@ export async function runLlmAgent(ctx: AnalysisContext, gatherers: Gatherers, se
     }
     throw new Fallback(`the model did not call submit_analysis within ${settings.maxSteps} steps`);
   } catch (err) {
-    if (err instanceof Fallback) return { ok: false, reason: err.message, usage };
+    // The reason becomes an issue comment, a job note and a log line; a provider's 401 may repeat the key it got.
+    if (err instanceof Fallback) return { ok: false, reason: new SecretMasker([settings.apiKey, ...urlSecrets(settings.baseUrl)]).mask(err.message), usage };
     throw err;
   }
 }

@@ -1,7 +1,10 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import { validateProposal, type ValidProposal } from '../model/action-catalog.js';
-import { cgroupAllowed, deniedUnits, protectedNames } from '../model/protected.js';
+import { mountPointsBelow, parseMountInfo, unsafeRootReason } from '../model/cleanup-roots.js';
+import { ownProcessReason } from '../model/own-process.js';
+import { cgroupAllowed, protectedNames } from '../model/protected.js';
+import { readSmallFile } from '../model/read-small-file.js';
+import { checkRestartableUnit, serviceUnitsInCgroup } from '../model/service-units.js';
 import { errorMessage } from '../errors.js';
 import { parseStat } from '../model/proc-stat.js';
 import { exclusionReason, type ProcessFilter } from './gatherers/processes.js';
@@ -31,7 +34,9 @@ async function checkProcess(params: Record<string, unknown>, policy: ProposalPol
   }
   const stat = parseStat(statText);
   if (!stat) return `cannot read process ${pid}`;
-  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0+$/, '').replace(/\0/g, ' ');
+  const rawCmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const argv = rawCmdline.split('\0').filter((a) => a !== '');
+  const cmdline = rawCmdline.replace(/\0+$/, '').replace(/\0/g, ' ');
   const argv0 = cmdline.split(' ')[0]?.split('/').pop() ?? '';
   // comm is cut at 15 characters, so a longer real name matches on its first 15
   const matches = name === stat.comm || name === argv0 || (stat.comm.length === 15 && name.startsWith(stat.comm));
@@ -45,13 +50,19 @@ async function checkProcess(params: Record<string, unknown>, policy: ProposalPol
   const user = passwd.split('\n').find((l) => l.split(':')[2] === uid)?.split(':')[0] ?? uid;
   const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
   const filter = { ...policy.processFilter, protectedNames: protectedNames(policy.processFilter.protectedNames) };
-  const excluded = exclusionReason({ pid, name: stat.comm, user, cmdline }, cgroup, filter);
+  const ours = await ownProcessReason({ pid, argv, cgroup }, readSmallFile);
+  const excluded = exclusionReason({ pid, name: stat.comm, user, cmdline, ours }, cgroup, filter);
   if (excluded) return excluded;
   // exclusionReason matches cgroups as substrings; the executor (and so this check) wants whole path segments.
   if (filter.allowedCgroups.length > 0 && !cgroupAllowed(cgroup, filter.allowedCgroups)) return 'cgroup not in actions.killProcess.allowedCgroups';
   return undefined;
 }
 
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/** The executor's root rules (cleanup-roots.ts), so a path it would refuse is never proposed. */
 async function checkPath(path: string, roots: string[]): Promise<string | undefined> {
   let real: string;
   try {
@@ -59,20 +70,27 @@ async function checkPath(path: string, roots: string[]): Promise<string | undefi
   } catch {
     return `${path} does not exist`;
   }
-  for (const root of roots) {
-    const realRoot = await realpath(root).catch(() => undefined);
-    if (realRoot && (real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep))) return undefined;
-  }
-  return `${path} is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ') || 'none'})`;
+  const root = roots.find((r) => isInside(real, r)) ?? roots.find((r) => isInside(path, r));
+  if (!root) return `${path} is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ') || 'none'})`;
+  const lstatComponent = async (p: string) => {
+    const st = await lstat(p);
+    return { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, mode: st.mode };
+  };
+  const unsafe = await unsafeRootReason(root, lstatComponent, process.geteuid?.() ?? 0);
+  if (unsafe) return unsafe;
+  if (!isInside(real, root)) return `${path} (really ${real}) is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ')})`;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => undefined);
+  if (mountinfo === undefined) return `/proc/self/mountinfo cannot be read, so the mounts below ${root} are unknown`;
+  const crossed = mountPointsBelow(parseMountInfo(mountinfo), root).find((m) => isInside(real, m));
+  if (crossed) return `${real} is on another mount (${crossed} is mounted below ${root}), and cleanup_disk never leaves the mount of its root`;
+  return undefined;
 }
 
-function checkService(service: string, policy: ProposalPolicy): string | undefined {
-  const unit = service.includes('.') ? service : `${service}.service`;
-  if (!/\.(service|socket|timer|target)$/.test(unit)) return `${service} is not a service unit name`;
-  if (policy.serviceDeny.includes(unit) || policy.serviceDeny.includes(service)) return `${unit} is in actions.restartService.deny`;
-  if (deniedUnits([]).includes(unit)) return `${unit} is always protected`;
-  if (policy.serviceAllow.length > 0 && !policy.serviceAllow.includes(unit) && !policy.serviceAllow.includes(service)) return `${unit} is not in actions.restartService.allow`;
-  return undefined;
+/** The unit rule of service-units.ts, the one the executor applies again before systemctl runs. */
+async function checkService(service: string, policy: ProposalPolicy): Promise<string | undefined> {
+  const ownUnits = serviceUnitsInCgroup(await readFile('/proc/self/cgroup', 'utf8').catch(() => ''));
+  const verdict = checkRestartableUnit(service, { allow: policy.serviceAllow, deny: policy.serviceDeny, ownUnits });
+  return verdict.ok ? undefined : verdict.reason;
 }
 
 /** The checks the catalog cannot make: the machine's state and the operator's restrictions. */

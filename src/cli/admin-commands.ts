@@ -4,6 +4,7 @@ import { defaultConfigPath } from '../paths.js';
 import { createLogger } from '../logger.js';
 import { startAgent } from '../main.js';
 import { errorMessage } from '../errors.js';
+import { redactUrl } from '../secrets.js';
 
 export function registerAdminCommands(program: Command): void {
   program
@@ -12,11 +13,13 @@ export function registerAdminCommands(program: Command): void {
     .argument('[file]', 'config file (default: the --config file)')
     .action((file: string | undefined) => {
       const path = file ?? program.opts<{ config?: string }>().config ?? defaultConfigPath();
-      const { config, warnings } = loadConfig(path);
-      for (const w of warnings) console.log(`warning: ${w}`);
+      const { config, warnings, secrets } = loadConfig(path);
+      for (const w of warnings) console.log(secrets.mask(`warning: ${w}`));
       console.log(
-        `${path} is valid: permissionLevel ${config.opsagent.permissionLevel}, autoRemediate ${config.opsagent.autoRemediate}, ` +
-          `server ${config.server.host}:${config.server.port}, database ${config.database.url.replace(/\/\/[^@/]*@/, '//')}`,
+        secrets.mask(
+          `${path} is valid: permissionLevel ${config.opsagent.permissionLevel}, autoRemediate ${config.opsagent.autoRemediate}, ` +
+            `server ${config.server.host}:${config.server.port}, database ${redactUrl(config.database.url)}`,
+        ),
       );
     });
 
@@ -26,8 +29,8 @@ export function registerAdminCommands(program: Command): void {
     .action(async () => {
       const opts = program.opts<{ config?: string; db?: string }>();
       const path = opts.config ?? defaultConfigPath();
-      const { config, warnings } = loadConfig(path);
-      const logger = createLogger();
+      const { config, warnings, secrets } = loadConfig(path);
+      const logger = createLogger({ secrets }); // every log line masks this config's secrets
       for (const w of warnings) logger.warn(w);
       const dbOption = opts.db ?? process.env.OPSAGENT_DB_URL;
       const agent = await startAgent(config, logger, dbOption ? { dbUrl: /^[a-z]+:/.test(dbOption) ? dbOption : `file:${dbOption}` } : {});

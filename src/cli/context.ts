@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../logger.js';
 import { openStore, type Store } from '../main.js';
-import { defaultConfigPath } from '../paths.js';
+import { defaultConfigPath, opsagentHome, resolveDatabaseUrl } from '../paths.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -11,6 +11,10 @@ export interface GlobalOptions {
 
 export interface CliContext extends LoadedConfig {
   configPath: string;
+  /** The database this command uses (--db, OPSAGENT_DB_URL, else database.url against the home), as the daemon would. */
+  databaseUrl: string;
+  /** OPSAGENT_HOME, else the install directory: what relative paths resolve against. */
+  home: string;
   logger: Logger;
   /** Opens the store on first use; closed by the CLI after the command. */
   store(): Promise<Store>;
@@ -27,12 +31,15 @@ export function createContext(program: Command, env: NodeJS.ProcessEnv = process
   const opts = program.opts<GlobalOptions>();
   const configPath = opts.config ?? defaultConfigPath(env);
   const loaded = loadConfig(configPath, env);
-  const logger = createLogger({ level: env.OPSAGENT_LOG_LEVEL ?? 'warn', pretty: false, destination: process.stderr });
+  const logger = createLogger({ level: env.OPSAGENT_LOG_LEVEL ?? 'warn', pretty: false, destination: process.stderr, secrets: loaded.secrets });
   const dbUrl = dbUrlFromOption(opts.db ?? env.OPSAGENT_DB_URL);
+  const home = opsagentHome(env);
   let store: Promise<Store> | undefined;
   return {
     ...loaded,
     configPath,
+    databaseUrl: dbUrl ?? resolveDatabaseUrl(loaded.config.database.url, home),
+    home,
     logger,
     store: () => (store ??= openStore(loaded.config, dbUrl ? { dbUrl } : {})),
     close: async () => {

@@ -1,3 +1,4 @@
+import { minimumAgeProblem, systemRootProblem } from '../model/cleanup-roots.js';
 import { PERMISSION_LEVELS } from '../model/permission.js';
 import { z } from 'zod';
 
@@ -6,6 +7,11 @@ import { z } from 'zod';
 const minutes = z.number().int().min(0);
 const port = z.number().int().min(0).max(65_535); // 0 = any free port
 const unitName = z.string().regex(/^[A-Za-z0-9@._:-]{1,128}$/, 'must be a systemd unit name ([A-Za-z0-9@._:-])');
+/** A directory cleanup_disk may clean: never a system directory (see cleanup-roots.ts); checked again before each run. */
+const cleanupRoot = z.string().min(1).superRefine((root, ctx) => {
+  const problem = systemRootProblem(root);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
 
 const NetdataServer = z.strictObject({
@@ -70,7 +76,11 @@ export const ConfigSchema = z.strictObject({
       port: port.default(8080),
       apiToken: z.string().default(''),
       publicUrl: z.string().default(''), // used in links sent to Discord; '' = http://host:port
+      // Host names the daemon answers to besides loopback, server.host and publicUrl's host (a DNS name, a tunnel):
+      // any other Host header is refused, so a DNS-rebinding page cannot read /metrics, /healthz or the dashboard.
+      allowedHosts: z.array(z.string().trim().min(1).max(253)).default([]),
       bodyLimitBytes: z.number().int().positive().default(1_048_576),
+      requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000), // one whole request, headers and body
     })
     .prefault({}),
   llm: z
@@ -107,7 +117,7 @@ export const ConfigSchema = z.strictObject({
           graceMs: z.number().int().min(0).default(5_000),
           protectedNames: z
             .array(z.string())
-            .default(['systemd', 'init', 'sshd', 'netdata', 'dockerd', 'containerd', 'postgres', 'mysqld', 'mariadbd', 'sqld', 'opsagent']), // added to the built-in set of src/actions/protected.ts, never replacing it
+            .default(['systemd', 'init', 'sshd', 'netdata', 'dockerd', 'containerd', 'postgres', 'mysqld', 'mariadbd', 'sqld', 'opsagent']), // added to the built-in set of src/model/protected.ts, never replacing it
           allowedNames: z.array(z.string()).default([]), // [] = any name not protected
           allowedUsers: z.array(z.string()).default([]), // [] = any user
           allowedCgroups: z.array(z.string()).default([]), // "/a.slice/b.service" = that cgroup and below; "b.service" = whole path segment(s); [] = any
@@ -123,9 +133,13 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
       cleanupDisk: z
         .strictObject({
-          roots: z.array(z.string().min(1)).default(['/tmp', '/var/tmp']),
-          olderThanDays: z.number().min(0).default(7),
+          roots: z.array(cleanupRoot).default(['/tmp', '/var/tmp']),
+          olderThanDays: z.number().min(0).default(7), // below 1 only for roots that are not shared temp dirs
           maxFiles: z.number().int().positive().default(100_000),
+        })
+        .superRefine((c, ctx) => {
+          const problem = minimumAgeProblem(c.roots, c.olderThanDays);
+          if (problem) ctx.addIssue({ code: 'custom', path: ['olderThanDays'], message: problem });
         })
         .prefault({}),
       clearCache: z

@@ -66,7 +66,7 @@ export const ACTION_DESCRIPTIONS: Record<ActionType, string> = {
   log_analysis: 'Read-only: summarise recent error lines from the journal/syslog around the issue.',
   cleanup_disk: 'Delete files older than N days under a configured cleanup root (default /tmp, /var/tmp).',
   kill_process: 'Send SIGTERM (then SIGKILL after a grace period) to one process, verified by PID and name.',
-  restart_service: 'Restart one systemd unit (systemctl restart <unit>).',
+  restart_service: 'Restart one systemd service (a .service unit, or a bare name meaning one); never targets, sockets, system or session units, the agent itself or protected services.',
   custom_command: 'Run an arbitrary command (full mode only).',
 };
 

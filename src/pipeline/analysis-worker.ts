@@ -6,6 +6,7 @@ import { AppError, errorMessage } from '../errors.js';
 import type { ChangeHook, IssueTracker } from '../issues/issue-tracker.js';
 import type { Issue, IssueChange } from '../model/issue.js';
 import type { Logger } from '../logger.js';
+import { SecretMasker } from '../secrets.js';
 import type { AnalysisJob, AnalysisReason, AnalysisRepository, ClaimPreference } from '../store/analysis-repository.js';
 import type { IssueRepository } from '../store/issue-repository.js';
 import type { BackgroundService } from './service.js';
@@ -70,8 +71,17 @@ export interface AnalysisWorkerDeps {
   pollIntervalMs?: number;
   /** How far back recorded analyses are still handed to remediation after a restart (default 1 h). */
   handOffWindowMs?: number;
-  /** How long stop() waits for an analysis in flight; after that the job stays 'running' and is retried at start. */
+  /**
+   * How long stop() waits for an analysis in flight (default 5 s: the daemon exits within 10 s of SIGTERM, and the
+   * HTTP server and the database need their share); after that the job stays 'running' and is retried at start.
+   */
   stopGraceMs?: number;
+  /**
+   * The config's secrets: masked in what an analysis writes on the issue (its comment, the job's note and error), since
+   * upstream answers end up there (an LLM 401 repeating the key, a Netdata error naming its URL). Default: URL
+   * credentials only.
+   */
+  secrets?: SecretMasker;
 }
 
 export interface AnalysisRun {
@@ -91,6 +101,7 @@ export class AnalysisWorker implements BackgroundService {
   readonly name = 'analysis';
   readonly #d: AnalysisWorkerDeps;
   readonly #now: () => number;
+  readonly #secrets: SecretMasker;
   #stopped = true;
   #handOff: HandOff = 'record-only';
   #wanted = false;
@@ -103,6 +114,7 @@ export class AnalysisWorker implements BackgroundService {
   constructor(deps: AnalysisWorkerDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#secrets = deps.secrets ?? new SecretMasker();
   }
 
   start(): void {
@@ -135,7 +147,7 @@ export class AnalysisWorker implements BackgroundService {
     const inFlight = this.#loop;
     if (!inFlight) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#d.stopGraceMs ?? 10_000)))]);
+    await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#d.stopGraceMs ?? 5_000)))]);
     clearTimeout(timer);
   }
 
@@ -220,10 +232,17 @@ export class AnalysisWorker implements BackgroundService {
         const id = await this.#d.issues.addComment(
           tx,
           job.issue_id,
-          { author_type: 'agent', author_name: 'opsagent', comment_type: 'analysis', content: renderAnalysis(result), metadata: analysisMetadata(result) },
+          {
+            author_type: 'agent',
+            author_name: 'opsagent',
+            comment_type: 'analysis',
+            content: this.#secrets.mask(renderAnalysis(result)),
+            metadata: this.#secrets.maskDeep(analysisMetadata(result)),
+          },
           this.#now(),
         );
-        await this.#d.jobs.finish(tx, job.id, { analyzer: result.analyzer, commentId: id, now: this.#now(), ...(result.fallbackReason ? { note: result.fallbackReason } : {}) });
+        const note = result.fallbackReason ? { note: this.#secrets.mask(result.fallbackReason) } : {};
+        await this.#d.jobs.finish(tx, job.id, { analyzer: result.analyzer, commentId: id, now: this.#now(), ...note });
         return id;
       });
       this.#done++;
@@ -244,7 +263,7 @@ export class AnalysisWorker implements BackgroundService {
     } catch (err) {
       this.#failed++;
       if (!(err instanceof AppError && err.code === 'NOT_FOUND')) {
-        await this.#d.jobs.fail(job.id, errorMessage(err), this.#now()).catch(() => undefined);
+        await this.#d.jobs.fail(job.id, this.#secrets.mask(errorMessage(err)), this.#now()).catch(() => undefined);
         log.error({ err: errorMessage(err) }, 'analysis failed');
       }
       throw err;

@@ -19,6 +19,15 @@ interface Family {
 export class Metrics {
   readonly #families = new Map<string, Family>();
   readonly #collectors: (() => Promise<void>)[] = [];
+  readonly #mask: (text: string) => string;
+
+  /**
+   * mask: applied to each scrape's text (SecretMasker.mask), so a label can never carry a secret (a poller's URL
+   * with user:pass@). Once per scrape, not per inc(): ingest counts on every request.
+   */
+  constructor(options: { mask?: (text: string) => string } = {}) {
+    this.#mask = options.mask ?? ((text) => text);
+  }
 
   #family(name: string, type: Family['type'], help: string): Family {
     let f = this.#families.get(name);
@@ -54,6 +63,6 @@ export class Metrics {
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const [labels, v] of f.values) out.push(`${name}${labels ? `{${labels}}` : ''} ${v}`);
     }
-    return `${out.join('\n')}\n`;
+    return this.#mask(`${out.join('\n')}\n`);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UpstreamError, errorMessage, zodProblem } from '../errors.js';
+import { SecretMasker, redactUrl, splitUrlCredentials, urlSecrets } from '../secrets.js';
 
 /**
  * A small client for the Netdata 1.37 health API. Every answer is untrusted: it is parsed with zod and anything we
@@ -66,14 +67,25 @@ export interface NetdataClientOptions {
 }
 
 export class NetdataClient {
+  /** The URL requests go to, without credentials. */
   readonly baseUrl: string;
+  /** The URL for messages: credentials masked (http://***@host:19999). */
+  readonly shownUrl: string;
+  readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal | undefined;
+  /** What Netdata (or a proxy) answers may echo the credentials back: masked before it becomes a message. */
+  readonly #secrets: SecretMasker;
 
   constructor(baseUrl: string, options: NetdataClientOptions) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    const trimmed = baseUrl.replace(/\/+$/, '');
+    const { url, authorization } = splitUrlCredentials(trimmed);
+    this.baseUrl = url;
+    this.shownUrl = redactUrl(trimmed);
+    this.#headers = { accept: 'application/json', ...(authorization ? { authorization } : {}) };
     this.#timeoutMs = options.timeoutMs;
     this.#signal = options.signal;
+    this.#secrets = new SecretMasker(urlSecrets(trimmed));
   }
 
   info(): Promise<NetdataInfo> {
@@ -98,38 +110,49 @@ export class NetdataClient {
   }
 
   async #get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    try {
+      return await this.#getUnmasked(path, schema);
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      const masked = this.#secrets.mask(err.message);
+      if (masked === err.message) throw err;
+      throw new UpstreamError(masked, { status: err.status, retryable: err.retryable, cause: err.cause });
+    }
+  }
+
+  async #getUnmasked<T>(path: string, schema: z.ZodType<T>): Promise<T> {
     const url = `${this.baseUrl}${path}`;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout;
     let res: Response;
     let body: string;
     try {
-      res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+      res = await fetch(url, { signal, headers: this.#headers });
       body = await res.text();
     } catch (err) {
       const why = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : describeFetchError(err);
-      throw new UpstreamError(`Netdata at ${this.baseUrl} is unreachable: ${why}`, { retryable: true, cause: err });
+      throw new UpstreamError(`Netdata at ${this.shownUrl} is unreachable: ${why}`, { retryable: true, cause: err });
     }
     if (!res.ok) {
-      throw new UpstreamError(`Netdata at ${this.baseUrl} answered HTTP ${res.status} to GET ${path}: ${body.slice(0, 200)}`, {
+      throw new UpstreamError(`Netdata at ${this.shownUrl} answered HTTP ${res.status} to GET ${path}: ${body.slice(0, 200)}`, {
         status: res.status,
         retryable: res.status >= 500 || res.status === 429,
       });
     }
     if (body.length > MAX_BODY_CHARS) {
-      throw new UpstreamError(`Netdata at ${this.baseUrl} sent ${body.length} characters for GET ${path} (more than we accept)`);
+      throw new UpstreamError(`Netdata at ${this.shownUrl} sent ${body.length} characters for GET ${path} (more than we accept)`);
     }
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch (err) {
-      throw new UpstreamError(`Netdata at ${this.baseUrl} sent something that is not JSON for GET ${path}: ${JSON.stringify(body.slice(0, 80))}`, {
+      throw new UpstreamError(`Netdata at ${this.shownUrl} sent something that is not JSON for GET ${path}: ${JSON.stringify(body.slice(0, 80))}`, {
         cause: err,
       });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new UpstreamError(`Netdata at ${this.baseUrl} sent an unexpected answer for GET ${path}: ${zodProblem(parsed.error)}`, {
+      throw new UpstreamError(`Netdata at ${this.shownUrl} sent an unexpected answer for GET ${path}: ${zodProblem(parsed.error)}`, {
         cause: parsed.error,
       });
     }

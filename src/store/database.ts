@@ -1,3 +1,5 @@
+import { cannotWrite, isDamaged } from './sqlite-errors.js';
+
 /**
  * The one small database port every repository talks to. Two adapters implement it: better-sqlite3 for the
  * embedded local file (fast, the default) and @libsql/client for Turso / libSQL servers. The same SQL runs on both.
@@ -33,7 +35,38 @@ export interface Database extends SqlExecutor {
   externalWriteMarker(tx: SqlExecutor): Promise<number | undefined>;
   /** Runs a multi-statement script inside the current connection (used by migrations inside a transaction). */
   execScript(tx: SqlExecutor, sql: string): Promise<void>;
+  /**
+   * The last write of this connection that failed because the store cannot write (full, I/O error, read-only,
+   * damaged; not a lock held by another writer), or undefined once a later write succeeded. A damaged file stays
+   * reported: a write that happens to touch intact pages does not repair it.
+   */
+  readonly writeFailure: WriteFailure | undefined;
   close(): Promise<void>;
+}
+
+export interface WriteFailure {
+  error: unknown;
+  atMs: number;
+}
+
+/** Records writeFailure for an adapter: every write it runs goes through track(). */
+export class WriteOutcomes {
+  #failure: WriteFailure | undefined;
+
+  get failure(): WriteFailure | undefined {
+    return this.#failure;
+  }
+
+  async track<T>(write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      if (this.#failure && !isDamaged(this.#failure.error)) this.#failure = undefined;
+      return result;
+    } catch (err) {
+      if (cannotWrite(err) && !(this.#failure && isDamaged(this.#failure.error))) this.#failure = { error: err, atMs: Date.now() };
+      throw err;
+    }
+  }
 }
 
 /** Serializes async critical sections; FIFO, so the order callers arrive in is the order they run in. */

@@ -1,5 +1,6 @@
 import { createClient, type Client, type InArgs, type Transaction } from '@libsql/client';
-import { Mutex, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor } from './database.js';
+import { redactUrl } from '../secrets.js';
+import { Mutex, WriteOutcomes, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor, type WriteFailure } from './database.js';
 
 function toRows(rs: { columns: string[]; rows: ArrayLike<unknown>[] }): Row[] {
   return Array.from(rs.rows, (r) => {
@@ -34,12 +35,13 @@ export class LibsqlDatabase implements Database {
   readonly #client: Client;
   readonly #plain: SqlExecutor;
   readonly #writes = new Mutex();
+  readonly #outcomes = new WriteOutcomes();
   #closed = false;
 
   constructor(url: string, authToken?: string) {
     this.#client = createClient(authToken ? { url, authToken } : { url });
     this.#plain = executor(this.#client);
-    this.location = url.replace(/\/\/[^@/]*@/, '//');
+    this.location = redactUrl(url); // no user:pass@, no ?authToken=
   }
 
   static async open(url: string, authToken?: string): Promise<LibsqlDatabase> {
@@ -59,11 +61,15 @@ export class LibsqlDatabase implements Database {
     return this.#plain.get(sql, args);
   }
   run(sql: string, args?: SqlArgs): Promise<RunResult> {
-    return this.#writes.run(() => this.#plain.run(sql, args));
+    return this.#outcomes.track(this.#writes.run(() => this.#plain.run(sql, args)));
+  }
+
+  get writeFailure(): WriteFailure | undefined {
+    return this.#outcomes.failure;
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#writes.run(async () => {
+    return this.#outcomes.track(this.#writes.run(async () => {
       const tx = await this.#client.transaction('write');
       try {
         const result = await fn(executor(tx));
@@ -75,7 +81,7 @@ export class LibsqlDatabase implements Database {
       } finally {
         tx.close();
       }
-    });
+    }));
   }
 
   async externalWriteMarker(): Promise<number | undefined> {

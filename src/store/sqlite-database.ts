@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { isBusy } from './sqlite-errors.js';
-import { Mutex, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor } from './database.js';
+import { redactUrl } from '../secrets.js';
+import { Mutex, WriteOutcomes, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor, type WriteFailure } from './database.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -30,11 +31,12 @@ export class SqliteDatabase implements Database {
   readonly #db: BetterSqlite3.Database;
   readonly #statements = new Map<string, Statement>();
   readonly #writes = new Mutex();
+  readonly #outcomes = new WriteOutcomes();
   #closed = false;
 
   constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.location = path;
+    this.location = redactUrl(path);
     this.#db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs ?? 10_000 });
     retryWhileBusy(() => this.#db.pragma('journal_mode = WAL'));
     this.#db.pragma('synchronous = NORMAL');
@@ -75,11 +77,15 @@ export class SqliteDatabase implements Database {
     return this.#executor.get(sql, args);
   }
   run(sql: string, args?: SqlArgs): Promise<RunResult> {
-    return this.#writes.run(() => this.#executor.run(sql, args));
+    return this.#outcomes.track(this.#writes.run(() => this.#executor.run(sql, args)));
+  }
+
+  get writeFailure(): WriteFailure | undefined {
+    return this.#outcomes.failure;
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#writes.run(async () => {
+    return this.#outcomes.track(this.#writes.run(async () => {
       this.#prepare('BEGIN IMMEDIATE').run();
       try {
         const result = await fn(this.#executor);
@@ -89,7 +95,7 @@ export class SqliteDatabase implements Database {
         if (this.#db.inTransaction) this.#prepare('ROLLBACK').run();
         throw err;
       }
-    });
+    }));
   }
 
   async externalWriteMarker(tx: SqlExecutor): Promise<number | undefined> {

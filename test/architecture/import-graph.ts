@@ -48,15 +48,16 @@ export function layerOf(file: string): string {
  * Who may import whom (STYLE §1): the model and the small shared modules at the bottom, then the store, then the
  * stages (never each other), then the pipeline that joins them, then the HTTP server and the CLI, then main.
  */
-const BOTTOM = ['errors', 'logger', 'paths', 'model', 'config'];
+const BOTTOM = ['secrets', 'errors', 'logger', 'paths', 'model', 'config'];
 const STAGES = ['issues', 'sources', 'analysis', 'actions', 'notify'];
 export const ALLOWED: Record<string, readonly string[]> = {
+  secrets: [],
   errors: [],
-  logger: [],
+  logger: ['secrets'],
   paths: [],
   model: ['errors'],
-  config: ['errors', 'model'],
-  store: ['errors', 'paths', 'model'],
+  config: ['secrets', 'errors', 'model'],
+  store: ['secrets', 'errors', 'paths', 'model'],
   ...Object.fromEntries(STAGES.map((stage) => [stage, [...BOTTOM, 'store']])),
   pipeline: [...BOTTOM, 'store', ...STAGES],
   server: [...BOTTOM, 'store', ...STAGES, 'pipeline'],

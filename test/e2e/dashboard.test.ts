@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { validateProposal } from '../../src/model/action-catalog.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { launchBrowser, newPage, postAlerts, screenshot, startTestAgent } from '../helpers/browser.js';
+import { launchBrowser, logIn, newPage, postAlerts, screenshot, startTestAgent } from '../helpers/browser.js';
 
 const XSS_INFO = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">CPU is pegged`;
 const now = Date.now();
@@ -36,9 +39,11 @@ describe('dashboard in headless Chromium', () => {
     expect(headers.get('content-security-policy')).toContain("default-src 'self'; script-src 'self'");
     expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(headers.get('x-content-type-options')).toBe('nosniff');
-    // open (no token) means loopback only: a foreign Host header is a DNS-rebinding page and is refused
+    // a foreign Host header is a DNS-rebinding page and is refused
     expect((await agent.app.inject({ url: '/', headers: { host: 'evil.example:8080' } })).statusCode).toBe(403);
     const { page, problems } = await newPage(browser);
+    // without server.apiToken the dashboard asks for the local token (`opsagent token`): it can approve actions
+    await logIn(page, agent);
 
     await page.goto(agent.url);
     await expect.poll(() => page.locator('tbody tr[data-issue-id]').count()).toBe(2); // active only by default
@@ -92,6 +97,7 @@ describe('dashboard in headless Chromium', () => {
     await screenshot(page, 'stats');
 
     const phone = await newPage(browser, { width: 390, height: 844 });
+    await logIn(phone.page, agent);
     await phone.page.goto(`${agent.url}/?status=all`);
     expect(await phone.page.locator('tbody tr[data-issue-id]').count()).toBe(4);
     await screenshot(phone.page, 'issues-phone');
@@ -112,6 +118,7 @@ describe('dashboard in headless Chromium', () => {
     const [pending] = await agent.remediation.handleProposals(issue!, [check.proposal]);
     expect(pending!.status).toBe('pending_approval');
     const { page, problems } = await newPage(browser);
+    await logIn(page, agent);
 
     await page.goto(`${agent.url}/approvals`);
     const card = page.locator(`li.approval[data-action-id="${pending!.id}"]`);
@@ -152,6 +159,7 @@ describe('dashboard in headless Chromium', () => {
       return (await agent.remediation.handleProposals(issue!, [p.proposal]))[0]!;
     };
     const { page, problems } = await newPage(browser);
+    await logIn(page, agent);
     await page.goto(`${agent.url}/approvals`);
     expect(await page.locator('.empty').innerText()).toContain('Nothing waits for approval');
 
@@ -230,6 +238,115 @@ describe('dashboard in headless Chromium', () => {
 
     await page.click('form.logout button');
     await page.waitForURL(/\/login$/);
+    // logging out ended the session on the server: the same cookie, replayed, opens nothing
+    const replayed = await fetch(`${agent.url}/`, { redirect: 'manual', headers: { cookie: cookieHeader } });
+    expect(replayed.headers.get('location')).toBe('/login');
     expect(problems.filter((p) => !p.includes('401') && !p.includes('403'))).toEqual([]);
+  });
+
+  it('a page on another local port cannot approve, reject or inject alerts, even while the operator is logged in', async () => {
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const agent = await startTestAgent({
+      analysis: { enabled: false },
+      actions: { killProcess: { allowedPids: [child.pid], graceMs: 1_000 }, scanIntervalSeconds: 60 },
+    });
+    const [r] = await agent.store.tracker.ingest([{ server_id: 'e2e-agent', name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'CRITICAL', value: 99, source: 'opsagent', occurred_at: Date.now() }]);
+    const issue = (await agent.store.issues.get(r!.issue_id!))!;
+    const check = validateProposal({ type: 'kill_process', params: { pid: child.pid, name: 'sleep' }, reason: 'runaway' });
+    if (!check.ok) throw new Error(check.reason);
+    const [kill] = await agent.remediation.handleProposals(issue, [check.proposal], null);
+    expect(kill!.status).toBe('pending_approval');
+    const allIssues = async () => (await agent.store.issues.list({ statuses: ['open', 'investigating', 'resolved', 'closed'] })).length;
+    const issuesBefore = await allIssues();
+    const commentsBefore = (await agent.store.issues.comments(issue.id)).length;
+
+    // the attacker: any page served from this machine, on another port
+    const forms: { action: string; fields: Record<string, string>; enctype: string }[] = [];
+    const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    const attacker = createServer((req, res) => {
+      const spec = forms[Number(/^\/form\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1)];
+      const form = spec
+        ? `<form method="post" action="${attr(spec.action)}" enctype="${attr(spec.enctype)}" target="sink">${Object.entries(spec.fields)
+            .map(([k, v]) => `<input type="hidden" name="${attr(k)}" value="${attr(v)}">`)
+            .join('')}</form><script>document.forms[0].submit()</script>`
+        : '';
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>cat pictures</title><iframe name="sink"></iframe>${form}`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => attacker.close(() => resolve())));
+    const attackerPort = (attacker.address() as AddressInfo).port;
+
+    const { page } = await newPage(browser);
+    await logIn(page, agent); // the operator's session cookie is in this browser (and 127.0.0.1:other is same-site)
+    const answered: { url: string; status: number }[] = [];
+    page.on('response', (res) => {
+      if (res.url().startsWith(agent.url) && res.request().method() === 'POST') answered.push({ url: res.url(), status: res.status() });
+    });
+
+    for (const origin of [`http://localhost:${attackerPort}`, `http://127.0.0.1:${attackerPort}`]) {
+      await page.goto(`${origin}/`);
+      const fetched = await page.evaluate(
+        async ({ target, id, issueId }) => {
+          const netdataVars = new URLSearchParams({ name: 'evil_alarm', chart: 'evil.chart', status: 'CRITICAL', unique_id: '666', alarm_id: '1', when: String(Math.floor(Date.now() / 1000)) });
+          const attempts: (() => Promise<Response>)[] = [
+            // the probe's request: no body, no content type
+            () => fetch(`${target}/api/v1/actions/${id}/approve`, { method: 'POST', mode: 'no-cors' }),
+            () => fetch(`${target}/api/v1/actions/${id}/reject`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"by":"evil"}' }),
+            () => fetch(`${target}/api/v1/actions/${id.slice(0, 8)}/approve`, { method: 'POST', mode: 'no-cors', body: '{}' }),
+            () => fetch(`${target}/api/v1/issues/${issueId}/status`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"status":"closed"}' }),
+            () => fetch(`${target}/api/v1/webhooks/netdata`, { method: 'POST', mode: 'no-cors', body: netdataVars }),
+            () => fetch(`${target}/api/v1/alerts`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"name":"evil_alert","status":"CRITICAL"}' }),
+            // JSON needs a CORS preflight, which this daemon never grants: the POST itself is never sent
+            () => fetch(`${target}/api/v1/actions/${id}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+          ];
+          const out: string[] = [];
+          for (const attempt of attempts) {
+            try {
+              out.push((await attempt()).type);
+            } catch {
+              out.push('blocked');
+            }
+          }
+          return out;
+        },
+        { target: agent.url, id: kill!.id, issueId: issue.id },
+      );
+      expect(fetched).toEqual(['opaque', 'opaque', 'opaque', 'opaque', 'opaque', 'opaque', 'blocked']);
+
+      // real form posts, submitted by the attacker's page on load into a hidden frame
+      const submit = async (action: string, fields: Record<string, string>, enctype: string) => {
+        const n = forms.push({ action, fields, enctype }) - 1;
+        const posted = page.waitForResponse((res) => res.url().startsWith(agent.url) && res.request().method() === 'POST');
+        await page.goto(`${origin}/form/${n}`);
+        await posted;
+      };
+      const when = String(Math.floor(Date.now() / 1000));
+      await submit(`${agent.url}/api/v1/webhooks/netdata`, { name: 'evil_form_alarm', chart: 'evil.chart', status: 'CRITICAL', unique_id: '667', alarm_id: '1', when }, 'application/x-www-form-urlencoded');
+      // text/plain forms can carry JSON: {"by":"evil","x":"="}
+      await submit(`${agent.url}/api/v1/actions/${kill!.id}/approve`, { '{"by":"evil","x":"': '"}' }, 'text/plain');
+      // the dashboard's own route, with the operator's cookie but without the CSRF token
+      await submit(`${agent.url}/approvals/${kill!.id}/decide`, { decision: 'approve', by: 'evil' }, 'application/x-www-form-urlencoded');
+    }
+
+    // every POST that reached the daemon was refused by it (403 cross-origin or 415 not JSON), none by luck
+    expect(answered.length).toBeGreaterThanOrEqual(2 * 9);
+    expect(answered.filter((a) => a.status !== 403 && a.status !== 415)).toEqual([]);
+    expect((await agent.store.actions.get(kill!.id))!.status).toBe('pending_approval');
+    expect(child.exitCode === null && child.signalCode === null).toBe(true);
+    expect(await allIssues()).toBe(issuesBefore);
+    expect((await agent.store.issues.get(issue.id))!.status).toBe('open');
+    expect((await agent.store.issues.comments(issue.id)).length).toBe(commentsBefore);
+
+    // the operator, on the daemon's own page, still approves (same origin, session, CSRF token)
+    await page.goto(`${agent.url}/approvals`);
+    await page.locator(`li.approval[data-action-id="${kill!.id}"] input[name=by]`).fill('operator');
+    await page.locator(`li.approval[data-action-id="${kill!.id}"] button.approve`).click();
+    await page.waitForURL(/\/approvals\?done=approve/);
+    expect((await agent.store.actions.get(kill!.id))!.decided_by).toBe('operator');
+    await expect.poll(() => child.exitCode !== null || child.signalCode !== null).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { localToken } from './local-token.js';
 import { tempDir } from './temp-store.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -67,6 +68,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Logs the page in to the dashboard as the operator would: the dashboard always asks for the steering credential,
+ * which without server.apiToken is the local token (`opsagent token`). Lands on the issues page.
+ */
+export async function logIn(page: Page, agent: RunningAgent, token: string = localToken(agent)): Promise<void> {
+  await page.goto(`${agent.url}/login`);
+  await page.fill('input[name=token]', token);
+  await page.click('form.login button');
+  await page.waitForURL(`${agent.url}/`);
 }
 
 /** POSTs generic alert events to the daemon as a client would. */

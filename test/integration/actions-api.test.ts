@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/logger.js';
 import { openStore, startAgent } from '../../src/main.js';
 import { Remediation } from '../../src/pipeline/remediation.js';
 import { runCli } from '../helpers/cli.js';
+import { steeringHeaders } from '../helpers/local-token.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 function proposal(type: string, params: unknown): ValidProposal {
@@ -33,7 +34,8 @@ describe('actions over HTTP and the CLI', () => {
     });
     const agent = await startAgent(config, silentLogger(), { dbUrl: `file:${join(dir, 'opsagent.db')}` });
     onTestFinished(() => agent.stop());
-    const api = (path: string, init?: RequestInit) => fetch(`${agent.url}${path}`, { ...init, headers: { 'content-type': 'application/json' } });
+    // approve and reject steer the agent: even on loopback they present the local token the daemon wrote
+    const api = (path: string, init?: RequestInit) => fetch(`${agent.url}${path}`, { ...init, headers: steeringHeaders(agent) });
 
     const ingest = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ name: 'cpu_usage', context: 'system.cpu', chart: 'system.cpu', status: 'CRITICAL', value: 99 }) });
     const { results } = (await ingest.json()) as { results: { issue_id: string }[] };

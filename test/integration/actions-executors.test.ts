@@ -7,23 +7,11 @@ import { executeAction } from '../../src/actions/executors/registry.js';
 import { readProc } from '../../src/actions/executors/proc-info.js';
 import { runCommand } from '../../src/actions/executors/run-command.js';
 import { cgroupAllowed } from '../../src/model/protected.js';
-import type { ExecutionContext } from '../../src/actions/executors/types.js';
-import { defaultConfig } from '../../src/config/load.js';
 import { fakeSystemctl } from '../helpers/fake-systemctl.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { executionContext } from '../helpers/execution-context.js';
 
-function context(actions: Record<string, unknown>, extra: Partial<ExecutionContext> = {}): ExecutionContext {
-  const config = defaultConfig({ actions: { logAnalysis: { useJournal: false }, ...actions } });
-  return {
-    config: config.actions,
-    logFiles: [],
-    permissionLevel: 'full',
-    issue: { id: 'issue-1', title: 'cpu_usage', first_seen_at: Date.now() - 60_000, last_seen_at: Date.now() },
-    now: Date.now,
-    selfPids: [process.pid, process.ppid],
-    ...extra,
-  };
-}
+const context = executionContext;
 
 /** A child of this test, killed at the end if the test did not kill it. */
 function child(command: string, args: string[]): { proc: ChildProcess; exited: Promise<NodeJS.Signals | null> } {

@@ -4,6 +4,7 @@ import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
 import type { SqliteDatabase } from '../../src/store/sqlite-database.js';
+import { steeringHeaders } from '../helpers/local-token.js';
 import { tempDir } from '../helpers/temp-store.js';
 import { recordPart } from './figures.js';
 import { checkAccounting, dbFacts, requestPlanner, rng, SEED, send, type PlannedRequest } from './support.js';
@@ -66,11 +67,14 @@ describe('the disk full (SQLITE_FULL)', () => {
     const body = (await probe.json()) as { error: string; message: string };
     expect(body).toEqual({ error: 'STORE_FAILED', message: expect.stringMatching(/full \(SQLITE_FULL\): nothing was stored/) });
     messages.add(body.message);
-    const comment = await fetch(`${agent.url}/api/v1/issues/${(await agent.store.issues.list())[0]!.id}/comments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'y'.repeat(9_000) }) });
+    // /healthz tells the truth while writes fail: 503, with the same sentence (it stays honest until a write succeeds)
+    const whileFull = await fetch(`${agent.url}/healthz`);
+    expect(whileFull.status).toBe(503);
+    expect(((await whileFull.json()) as { store: { error?: string } }).store.error).toMatch(/full \(SQLITE_FULL\)/);
+    const comment = await fetch(`${agent.url}/api/v1/issues/${(await agent.store.issues.list())[0]!.id}/comments`, { method: 'POST', headers: steeringHeaders(agent), body: JSON.stringify({ content: 'y'.repeat(9_000) }) });
     expect([201, 503]).toContain(comment.status);
 
     // still serving reads, database intact, every acknowledged event stored
-    expect((await fetch(`${agent.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${agent.url}/api/v1/issues?limit=5`)).status).toBe(200);
     expect(sqlite.pragma('integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     const during = checkAccounting(dbFacts(dbPath), acked, planned);
@@ -81,6 +85,7 @@ describe('the disk full (SQLITE_FULL)', () => {
     sqlite.pragma('max_page_count = 1073741823');
     for (const req of refusedRequests) expect((await fire(req, false)).ok).toBe(true);
     for (let i = 0; i < 20; i++) expect((await fire(next())).ok).toBe(true);
+    expect((await fetch(`${agent.url}/healthz`)).status).toBe(200); // writes succeed again: healthy again
     await agent.stop();
 
     const facts = dbFacts(dbPath);

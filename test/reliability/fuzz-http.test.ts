@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import { startFakeDiscord } from '../helpers/fake-discord.js';
 import { fakeSystemctl } from '../helpers/fake-systemctl.js';
+import { localToken } from '../helpers/local-token.js';
 import { tempDir } from '../helpers/temp-store.js';
 import { recordPart } from './figures.js';
 import { hostileJsonText, hostileString, hostileValue, mutated } from './hostile-input.js';
@@ -61,7 +62,7 @@ async function setup() {
   if (!check.ok) throw new Error(check.reason);
   const [action] = await agent.remediation.handleProposals(issue, [check.proposal], null);
   expect(action).toMatchObject({ status: 'pending_approval' });
-  return { agent, issue, action: action!, privateKey, systemctl, stop: () => agent.stop() };
+  return { agent, issue, action: action!, privateKey, systemctl, token: localToken(agent), stop: () => agent.stop() };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -87,6 +88,9 @@ async function probe(s: Setup, tally: Tally, request: InjectOptions): Promise<vo
     tally.accepted++;
   }
 }
+
+/** Steering routes (notes, status, approve) need the local token even on loopback: hostile input gets past it. */
+const steer = (s: { token: string }, req: InjectOptions): InjectOptions => ({ ...req, headers: { ...(req.headers as Record<string, string>), authorization: `Bearer ${s.token}` } });
 
 /** Percent-encodes every byte (lone surrogates become U+FFFD), so any string can travel in a path or query. */
 const pct = (x: string): string => [...Buffer.from(x, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
@@ -191,7 +195,7 @@ describe('fuzzing every webhook and API route with hostile input', () => {
 
     // POST /api/v1/issues/:id/comments and /status
     const issueRoute = (what: 'comments' | 'status', body: fc.Arbitrary<unknown>) =>
-      fc.tuple(routeId(s.issue.id), fc.oneof(body, hostileValue)).map(([id, b]) => json(`/api/v1/issues/${pct(id)}/${what}`, b));
+      fc.tuple(routeId(s.issue.id), fc.oneof(body, hostileValue)).map(([id, b]) => steer(s, json(`/api/v1/issues/${pct(id)}/${what}`, b)));
     await fc.assert(
       fc.asyncProperty(issueRoute('comments', mutated({ content: 'a note', author: 'fuzz' })), (req) => probe(s, t('POST /api/v1/issues/:id/comments'), req)),
       { ...PARAMS, numRuns: 500 * RUNS },
@@ -213,7 +217,7 @@ describe('fuzzing every webhook and API route with hostile input', () => {
           ),
           hostileJsonText.filter((text) => !isPlainApproval(text)).map((text) => rawJson(`/api/v1/actions/${s.action.id}/approve`, text)),
         ),
-        (req) => probe(s, t('POST /api/v1/actions/:id/approve'), req),
+        (req) => probe(s, t('POST /api/v1/actions/:id/approve'), steer(s, req)),
       ),
       { ...PARAMS, numRuns: 500 * RUNS },
     );

@@ -1,5 +1,6 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import type { ActionParams } from '../../model/action-catalog.js';
+import { mountPointsBelow, parseMountInfo, unsafeRootReason, type PathStat } from '../../model/cleanup-roots.js';
 import { describeFailure, runCommand } from './run-command.js';
 import { fail, type Executor } from './types.js';
 
@@ -20,13 +21,25 @@ function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
-/** The real root containing path, or undefined. Roots that do not exist are ignored. */
-export async function containingRoot(path: string, roots: readonly string[]): Promise<string | undefined> {
-  for (const root of roots) {
-    const real = await realpath(root).catch(() => undefined);
-    if (real && isInside(path, real)) return real;
-  }
-  return undefined;
+async function lstatComponent(path: string): Promise<PathStat> {
+  const st = await lstat(path);
+  return { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, mode: st.mode };
+}
+
+/** Whether a configured root may be walked now (cleanup-roots.ts: exists, no link, nobody else can swap a component). */
+function rootProblem(root: string): Promise<string | undefined> {
+  return unsafeRootReason(root, lstatComponent, process.geteuid?.() ?? 0);
+}
+
+const MAX_MOUNTS_BELOW = 1_000;
+
+/**
+ * The mount points below a root, from the mount table itself: a bind mount of the same filesystem keeps st_dev, so
+ * find -xdev walks right into it; each mount has its own id in /proc/self/mountinfo. undefined = unreadable.
+ */
+async function mountsBelow(root: string): Promise<string[] | undefined> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : mountPointsBelow(parseMountInfo(text), root);
 }
 
 /** find -path takes a glob: a path with *, ?, [ or \\ in it must match only itself. */
@@ -41,15 +54,18 @@ function globLiteral(path: string): string {
  * (roots like /tmp are world-writable) cannot lead the deletion outside the root. Resolving the target's path
  * ourselves and starting there would follow a swapped parent directory. -delete implies -depth, where -prune does
  * nothing, so systemd's private temp directories and everything outside the target are excluded by path instead.
+ * Every mount point below the root (skipMounts) is excluded the same way, with everything under it: -xdev stops only
+ * at another filesystem, not at a bind mount of the same one, which would lead the walk to files outside the root.
  * Prints "l" per symlink seen in the target and the size of each file matched (after it was deleted, so a file
  * that could not be deleted is not counted).
  */
-export function findCommand(root: string, target: string, minutes: number, del: boolean): string[] {
+export function findCommand(root: string, target: string, minutes: number, del: boolean, skipMounts: readonly string[] = []): string[] {
   const r = root === '/' ? '' : globLiteral(root);
   const t = globLiteral(target);
   return [
     'find', '-P', root, '-xdev', '-depth',
     '(', '-path', `${r}/systemd-private-*`, ')', '-o',
+    ...skipMounts.flatMap((m) => ['(', '-path', globLiteral(m), '-o', '-path', `${globLiteral(m)}/*`, ')', '-o']),
     ...(target === root ? [] : ['(', '!', '-path', t, '!', '-path', `${t}/*`, ')', '-o']),
     '(', '-type', 'l', '-printf', 'l\\n', ')', '-o',
     '(', '-type', 'f', '-mmin', `+${minutes}`, ...(del ? ['-delete'] : []), '-printf', '%s\\n', ')',
@@ -93,9 +109,18 @@ export const cleanupDisk: Executor = async (raw, ctx) => {
   } catch {
     return fail(`not cleaned: ${params.path} does not exist`);
   }
-  const root = await containingRoot(real, cfg.roots);
+  // A valid root has no link in it, so it contains the real path of what it contains. A root the path only seems to
+  // be in may be a link planted where a missing root was expected: its own problem is the better answer.
+  const root = cfg.roots.find((r) => isInside(real, r)) ?? cfg.roots.find((r) => isInside(params.path, r));
   if (!root) return fail(`not cleaned: ${params.path}${real !== params.path ? ` (really ${real})` : ''} is not inside a cleanup root (${cfg.roots.join(', ')})`);
-  if (real === root && (await lstat(real)).isFile()) return fail(`not cleaned: ${real} is a cleanup root itself`);
+  const unsafe = await rootProblem(root);
+  if (unsafe) return fail(`not cleaned: ${unsafe}`);
+  if (!isInside(real, root)) return fail(`not cleaned: ${params.path} (really ${real}) is not inside a cleanup root (${cfg.roots.join(', ')})`);
+  const mounts = await mountsBelow(root);
+  if (!mounts) return fail(`not cleaned: /proc/self/mountinfo cannot be read, so the mounts below ${root} are unknown`);
+  if (mounts.length > MAX_MOUNTS_BELOW) return fail(`not cleaned: ${mounts.length} mount points lie below ${root} (more than ${MAX_MOUNTS_BELOW})`);
+  const crossed = mounts.find((m) => isInside(real, m));
+  if (crossed) return fail(`not cleaned: ${real} is on another mount (${crossed} is mounted below ${root}), and cleanup_disk never leaves the mount of its root`);
 
   // A proposal (maybe the LLM's) may ask for a longer retention than the operator's, never a shorter one.
   const days = Math.max(params.olderThanDays ?? cfg.olderThanDays, cfg.olderThanDays);
@@ -106,7 +131,7 @@ export const cleanupDisk: Executor = async (raw, ctx) => {
   const outputLimitBytes = (cfg.maxFiles + 1) * 24 + 65_536; // one size per line, plus room for find's complaints
   const where = `under ${real} older than ${days} day(s)`;
 
-  const counted = await runCommand(findCommand(root, real, minutes, false), { timeoutMs, outputLimitBytes });
+  const counted = await runCommand(findCommand(root, real, minutes, false, mounts), { timeoutMs, outputLimitBytes });
   if (counted.spawnError || counted.timedOut) return fail(`not cleaned: ${describeFailure('find', counted, timeoutMs)}`, counted.output.slice(0, 2_000));
   const preview = tally(counted.output);
   if (preview.truncated || preview.files > cfg.maxFiles) {
@@ -115,8 +140,11 @@ export const cleanupDisk: Executor = async (raw, ctx) => {
   let t = preview;
   let stopped = '';
   if (!dryRun) {
+    // Only root can mount; one mounting below the root between the passes gets nothing deleted, not a guess.
+    const now = await mountsBelow(root);
+    if (!now || now.join('\0') !== mounts.join('\0')) return fail(`not cleaned: the mounts below ${root} changed during the cleanup; nothing was deleted`);
     const left = Math.max(1_000, deadline - Date.now());
-    const r = await runCommand(findCommand(root, real, minutes, true), { timeoutMs: left, outputLimitBytes });
+    const r = await runCommand(findCommand(root, real, minutes, true, mounts), { timeoutMs: left, outputLimitBytes });
     if (r.spawnError) return fail(`not cleaned: ${describeFailure('find', r, left)}`);
     t = tally(r.output);
     if (r.timedOut) stopped = `stopped: ${describeFailure('find', r, left)}`;
@@ -125,6 +153,7 @@ export const cleanupDisk: Executor = async (raw, ctx) => {
   const details = [
     `${t.files} file(s), ${formatBytes(t.bytes)} ${dryRun ? 'would be removed' : 'removed'} ${where}`,
     t.symlinks ? `${t.symlinks} symlink(s) left alone` : '',
+    mounts.length ? `${mounts.length} mount point(s) below ${root} left alone: ${mounts.slice(0, 5).join(', ')}${mounts.length > 5 ? ', …' : ''}` : '',
     stopped,
     ...t.errors.slice(0, 20),
   ].filter(Boolean).join('\n');

@@ -1,5 +1,7 @@
 import type { ActionParams } from '../../model/action-catalog.js';
-import { cgroupAllowed, protectedNames } from '../../model/protected.js';
+import { ownProcessReason } from '../../model/own-process.js';
+import { cgroupAllowed, protectedNameMatch } from '../../model/protected.js';
+import { readSmallFile } from '../../model/read-small-file.js';
 import { answersTo, isGone, isKernelThread, processNames, readProc, userName, type ProcInfo } from './proc-info.js';
 import { fail, type ExecutionContext, type Executor } from './types.js';
 
@@ -17,9 +19,11 @@ export async function refusalFor(p: ProcInfo, params: ActionParams<'kill_process
     return `PID ${p.pid} started at tick ${p.startTime}, not ${params.startTime}: the PID was reused by another process`;
   }
   const names = processNames(p);
-  const protectedSet = protectedNames(cfg.protectedNames);
-  const protectedName = names.find((n) => protectedSet.includes(n));
+  const protectedName = protectedNameMatch(names, cfg.protectedNames);
   if (protectedName) return `refusing to signal PID ${p.pid}: "${protectedName}" is protected (built in or actions.killProcess.protectedNames)`;
+  // Our own processes answer to "node", so they are known by what they run, not by name: a second daemon, a CLI.
+  const ours = await ownProcessReason(p, readSmallFile);
+  if (ours) return `refusing to signal PID ${p.pid}: ${ours}; the agent never stops itself or another OpsAgent process`;
   if (cfg.allowedPids.length > 0 && !cfg.allowedPids.includes(p.pid)) return `PID ${p.pid} is not in actions.killProcess.allowedPids`;
   if (cfg.allowedNames.length > 0 && !names.some((n) => cfg.allowedNames.includes(n))) {
     return `"${p.comm}" is not in actions.killProcess.allowedNames`;

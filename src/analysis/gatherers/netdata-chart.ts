@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { splitUrlCredentials } from '../../secrets.js';
 import type { ChartSnapshot } from '../types.js';
 
 /** /api/v1/data?format=json: `labels` then rows of [time, ...values], newest first. */
@@ -12,10 +13,11 @@ const CHART_ID = /^[A-Za-z0-9_.@:-]{1,200}$/;
 /** The alert's chart over the last windowSeconds, summarised per dimension (last, min, max, avg). */
 export async function gatherChart(options: { baseUrl: string; chart: string; windowSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<ChartSnapshot> {
   if (!CHART_ID.test(options.chart)) throw new Error(`chart id "${options.chart.slice(0, 80)}" is not a Netdata chart id`);
-  const url = new URL('/api/v1/data', options.baseUrl.replace(/\/+$/, '') + '/');
+  const base = splitUrlCredentials(options.baseUrl);
+  const url = new URL('/api/v1/data', base.url.replace(/\/+$/, '') + '/');
   url.search = new URLSearchParams({ chart: options.chart, after: String(-options.windowSeconds), points: '60', format: 'json', options: 'seconds' }).toString();
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
-  const res = await fetch(url, { signal: AbortSignal.any(signals), headers: { accept: 'application/json' } });
+  const res = await fetch(url, { signal: AbortSignal.any(signals), headers: { accept: 'application/json', ...(base.authorization ? { authorization: base.authorization } : {}) } });
   const text = await res.text();
   if (!res.ok) throw new Error(`Netdata answered HTTP ${res.status} for chart ${options.chart}: ${text.slice(0, 200)}`);
   if (text.length > 2_000_000) throw new Error('Netdata answer too large');

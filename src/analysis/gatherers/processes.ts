@@ -1,5 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { ownProcessReason } from '../../model/own-process.js';
 import { parseStat, type ProcStat } from '../../model/proc-stat.js';
+import { protectedNameMatch } from '../../model/protected.js';
+import { readSmallFile } from '../../model/read-small-file.js';
 import type { ProcessInfo, ProcessSnapshot } from '../types.js';
 
 /** config.actions.killProcess: which processes an action may ever point at. */
@@ -76,7 +79,7 @@ async function userNames(): Promise<Map<number, string>> {
 async function describe(stat: ProcStat, cpuPercent: number, users: Map<number, string>, filter: ProcessFilter): Promise<ProcessInfo | undefined> {
   const [status, cmdline, cgroup] = await Promise.all([
     readText(`/proc/${stat.pid}/status`),
-    readText(`/proc/${stat.pid}/cmdline`, MAX_CMDLINE * 4),
+    readText(`/proc/${stat.pid}/cmdline`, 16_384), // whole enough to see which script it runs (own-process.ts)
     readText(`/proc/${stat.pid}/cgroup`),
   ]);
   if (status === undefined) return undefined;
@@ -94,7 +97,9 @@ async function describe(stat: ProcStat, cpuPercent: number, users: Map<number, s
     startTime: stat.startTime,
     candidate: true,
   };
-  const why = exclusionReason(info, cgroup ?? '', filter);
+  const argv = (cmdline ?? '').split('\0').filter((a) => a !== '');
+  const ours = await ownProcessReason({ pid: stat.pid, argv, cgroup: cgroup ?? '' }, readSmallFile);
+  const why = exclusionReason({ ...info, ours }, cgroup ?? '', filter);
   if (why) {
     info.candidate = false;
     info.excludedBecause = why;
@@ -102,12 +107,21 @@ async function describe(stat: ProcStat, cpuPercent: number, users: Map<number, s
   return info;
 }
 
-/** Why an action may not target this process (config.actions.killProcess, plus the agent itself), or undefined. */
-export function exclusionReason(p: Pick<ProcessInfo, 'pid' | 'name' | 'user' | 'cmdline'>, cgroup: string, filter: ProcessFilter): string | undefined {
+/**
+ * Why an action may not target this process (config.actions.killProcess, plus the agent itself), or undefined.
+ * `ours` is ownProcessReason's answer for it (a sibling daemon is "node" by name): required, so no caller forgets it.
+ */
+export function exclusionReason(
+  p: Pick<ProcessInfo, 'pid' | 'name' | 'user' | 'cmdline'> & { ours: string | undefined },
+  cgroup: string,
+  filter: ProcessFilter,
+): string | undefined {
   if (p.pid <= 1 || p.pid === process.pid || p.pid === process.ppid) return 'the agent itself or init';
   const base = p.cmdline.split(' ')[0]?.split('/').pop() ?? '';
   const names = [p.name, base];
-  if (filter.protectedNames.some((n) => names.includes(n))) return `protected name (actions.killProcess.protectedNames)`;
+  const protectedName = protectedNameMatch(names, filter.protectedNames);
+  if (protectedName) return `protected name "${protectedName}" (built in or actions.killProcess.protectedNames)`;
+  if (p.ours) return `an OpsAgent process: ${p.ours}`;
   if (filter.allowedPids.length > 0 && !filter.allowedPids.includes(p.pid)) return 'not in actions.killProcess.allowedPids';
   if (filter.allowedNames.length > 0 && !filter.allowedNames.some((n) => names.includes(n))) return 'not in actions.killProcess.allowedNames';
   if (filter.allowedUsers.length > 0 && !filter.allowedUsers.includes(p.user)) return 'owner not in actions.killProcess.allowedUsers';

@@ -1,13 +1,20 @@
 import { html, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 
-export function loginPage(error?: string): SafeHtml {
+/** `api`: the operator's server.apiToken; `local`: the token the daemon generated (no server.apiToken set). */
+export type LoginCredential = 'api' | 'local';
+
+export function loginPage(credential: LoginCredential, error?: string): SafeHtml {
+  const hint =
+    credential === 'api'
+      ? html`Enter this agent's API token (<code>server.apiToken</code>, usually <code>OPSAGENT_API_TOKEN</code>).`
+      : html`Enter this agent's local token: on the agent's machine, as the agent's user, run <code>opsagent token</code>.`;
   return page(
     { title: 'Log in', nav: 'none', flash: error ? { kind: 'error', text: error } : undefined },
     html`<form method="post" action="/login" class="card login">
   <h1>Log in</h1>
-  <p class="small">Enter this agent's API token (<code>server.apiToken</code>, usually <code>OPSAGENT_API_TOKEN</code>).</p>
-  <label>API token <input type="password" name="token" required autocomplete="current-password" autofocus></label>
+  <p class="small">${hint}</p>
+  <label>${credential === 'api' ? 'API token' : 'Local token'} <input type="password" name="token" required autocomplete="current-password" autofocus></label>
   <button type="submit">Log in</button>
 </form>`,
   );

@@ -2,6 +2,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'opsagent_session';
 const DEFAULT_MAX_AGE_MS = 12 * 3_600_000;
+/** Sessions kept at once; past it the oldest is dropped (a login flood cannot grow memory). */
+const DEFAULT_MAX_SESSIONS = 1_000;
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 function hmac(key: string | Buffer, message: string): string {
   return createHmac('sha256', key).update(message).digest('base64url');
@@ -13,7 +16,7 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Reads one cookie from a Cookie header; values we set are base64url and dots, so no decoding is needed. */
+/** Reads one cookie from a Cookie header; values we set are base64url, so no decoding is needed. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -24,62 +27,79 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 /**
- * Dashboard sessions without server-side state. With `server.apiToken` set, a session is `<issuedMs>.<HMAC(token,
- * issuedMs)>`: it proves the browser once presented the token, expires after maxAgeMs, and dies when the token is
- * rotated. CSRF tokens are an HMAC of the session, so a page that cannot read our pages cannot forge one. Without a
- * token (loopback only) there is no login, but forms still carry a CSRF token keyed by a per-process secret.
+ * Dashboard logins, kept on the server: a session is a random id this process remembers until it expires (maxAgeMs
+ * after login), is logged out, or the process stops. So logging out ends the session everywhere at once, and a
+ * restart (the only way the token changes) ends all of them. The token is the operator's server.apiToken or the
+ * daemon's local token; the cookie never carries it. CSRF tokens are an HMAC of the session under a per-process
+ * secret, so a page that cannot read our pages cannot forge one.
  */
 export class DashboardAuth {
   readonly #token: string;
-  readonly #openSecret = randomBytes(32);
+  readonly #csrfSecret = randomBytes(32);
+  readonly #sessions = new Map<string, number>(); // id -> issued at (ms); insertion order = age
   readonly #maxAgeMs: number;
+  readonly #maxSessions: number;
   readonly #now: () => number;
 
-  constructor(apiToken: string, options: { maxAgeMs?: number; now?: () => number } = {}) {
-    this.#token = apiToken;
+  constructor(token: string, options: { maxAgeMs?: number; maxSessions?: number; now?: () => number } = {}) {
+    this.#token = token;
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.#now = options.now ?? Date.now;
-  }
-
-  /** True when a login is needed (server.apiToken is set). */
-  get required(): boolean {
-    return this.#token !== '';
   }
 
   get maxAgeMs(): number {
     return this.#maxAgeMs;
   }
 
+  /** Sessions alive right now (expired ones are dropped first). */
+  get sessionCount(): number {
+    this.#dropExpired();
+    return this.#sessions.size;
+  }
+
+  /** Constant time; never true without a token (then nobody can log in). */
   tokenMatches(given: string): boolean {
-    return this.required && same(given, this.#token);
+    return this.#token !== '' && same(given, this.#token);
   }
 
   issueSession(): string {
-    const issued = String(this.#now());
-    return `${issued}.${hmac(this.#token, `dashboard-session:${issued}`)}`;
+    this.#dropExpired();
+    while (this.#sessions.size >= this.#maxSessions) this.#sessions.delete(this.#sessions.keys().next().value!);
+    const id = randomBytes(32).toString('base64url');
+    this.#sessions.set(id, this.#now());
+    return id;
   }
 
-  /** The valid session from a Cookie header, or undefined (none, forged, expired, or from an older token). */
+  /** The live session of a Cookie header, or undefined (none, unknown, expired or logged out). */
   sessionOf(cookieHeader: string | undefined): string | undefined {
-    if (!this.required) return undefined;
-    const value = readCookie(cookieHeader, SESSION_COOKIE);
-    const match = value ? /^(\d{1,16})\.([A-Za-z0-9_-]{43})$/.exec(value) : null;
-    if (!value || !match) return undefined;
-    const age = this.#now() - Number(match[1]);
-    if (age < -60_000 || age > this.#maxAgeMs) return undefined;
-    return same(match[2]!, hmac(this.#token, `dashboard-session:${match[1]!}`)) ? value : undefined;
+    const id = readCookie(cookieHeader, SESSION_COOKIE);
+    if (!id || !SESSION_ID.test(id)) return undefined;
+    const issued = this.#sessions.get(id);
+    if (issued === undefined) return undefined;
+    const age = this.#now() - issued;
+    if (age < 0 || age > this.#maxAgeMs) {
+      this.#sessions.delete(id);
+      return undefined;
+    }
+    return id;
   }
 
   /** May this request see dashboard pages? */
   allows(cookieHeader: string | undefined): boolean {
-    return !this.required || this.sessionOf(cookieHeader) !== undefined;
+    return this.sessionOf(cookieHeader) !== undefined;
   }
 
-  /** The CSRF token pages embed in their forms for this browser. */
+  /** Logs the session of this Cookie header out, on the server: the cookie opens nothing afterwards. */
+  revoke(cookieHeader: string | undefined): void {
+    const id = this.sessionOf(cookieHeader);
+    if (id) this.#sessions.delete(id);
+  }
+
+  /** The CSRF token pages embed in their forms for this browser ('' without a session). */
   csrfFor(cookieHeader: string | undefined): string {
-    if (!this.required) return hmac(this.#openSecret, 'dashboard-csrf:open');
     const session = this.sessionOf(cookieHeader);
-    return session ? hmac(this.#token, `dashboard-csrf:${session}`) : '';
+    return session ? hmac(this.#csrfSecret, `dashboard-csrf:${session}`) : '';
   }
 
   csrfValid(cookieHeader: string | undefined, given: unknown): boolean {
@@ -94,5 +114,13 @@ export class DashboardAuth {
 
   clearedCookie(): string {
     return `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
+  }
+
+  #dropExpired(): void {
+    const oldest = this.#now() - this.#maxAgeMs;
+    for (const [id, issued] of this.#sessions) {
+      if (issued >= oldest) break; // insertion order: the rest are younger
+      this.#sessions.delete(id);
+    }
   }
 }

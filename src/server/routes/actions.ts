@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../../errors.js';
 import { parseActionStatuses } from '../../model/action.js';
 import type { Remediation } from '../../pipeline/remediation.js';
 import { parseInput } from './parse-input.js';
@@ -44,13 +45,19 @@ export const actionRoutes: FastifyPluginAsync<ActionRouteOptions> = async (app, 
     return (await remediation.repository.get(id))!;
   });
 
+  // A decision names its action exactly: a prefix (`act-1`) would let a caller decide on whichever action matches.
+  const exactId = async (id: string): Promise<string> => {
+    if (await remediation.repository.get(id)) return id;
+    throw new AppError('NOT_FOUND', `no action with id "${id}" (over HTTP, approve and reject take the full id; prefixes are for reading and the CLI)`);
+  };
+
   app.post<{ Params: { id: string } }>('/api/v1/actions/:id/approve', async (request) => {
     const body = parseInput(ApproveBody, request.body, 'approval');
-    return remediation.approve(request.params.id, body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
+    return remediation.approve(await exactId(request.params.id), body.by ?? 'api', body.params_hash ? { paramsHash: body.params_hash } : {});
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/actions/:id/reject', async (request) => {
     const body = parseInput(RejectBody, request.body, 'rejection');
-    return remediation.reject(request.params.id, body.by ?? 'api', body.reason);
+    return remediation.reject(await exactId(request.params.id), body.by ?? 'api', body.reason);
   });
 };

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { isLoopbackHost } from '../../model/loopback.js';
 import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, httpStatusOf, zodProblem } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
+import type { AccessPolicy } from '../api-access.js';
 import { toActionView } from '../dashboard/action-view.js';
 import { ActionList, InProcessApi, IssueDetail, IssueList } from '../dashboard/api-client.js';
 import { approvalsPage, approvalsRegion } from '../dashboard/approvals-page.js';
@@ -13,12 +13,15 @@ import type { SafeHtml } from '../dashboard/html.js';
 import { issuePage, issueRegion } from '../dashboard/issue-page.js';
 import { apiQuery, issuesPage, issuesRegion, type IssueFilters } from '../dashboard/issues-page.js';
 import { errorPage, loginPage } from '../dashboard/login-page.js';
+import { LoginLimiter, type LoginLimits } from '../dashboard/login-limiter.js';
 import { DashboardAuth } from '../dashboard/session.js';
 import { statsPage } from '../dashboard/stats-page.js';
 
 export interface DashboardDeps {
-  /** server.apiToken: '' = open dashboard (the daemon only allows that on loopback). */
-  apiToken: string;
+  /** The daemon's access rules; its steering token (server.apiToken, else the local token) is what logs in. */
+  access: AccessPolicy;
+  /** Failed-login limits (defaults: 5 per address and 30 in all per minute). */
+  loginLimits?: Partial<LoginLimits>;
   issues: IssueRepository;
   /** Per-action-type counts since a time; undefined when the remediation stage is not running. */
   actionStats?: (sinceMs: number) => Promise<{ action_type: string; executed: number; succeeded: number; verified: number }[] | undefined>;
@@ -100,29 +103,28 @@ function filtersOf(query: unknown): IssueFilters {
  * CSP. Forms post to the dashboard's own routes (CSRF token checked here), which call the API and redirect back.
  */
 export const dashboardRoutes: FastifyPluginAsync<DashboardDeps> = async (app, deps) => {
-  const auth = new DashboardAuth(deps.apiToken);
+  // The dashboard steers the agent, so it always asks for the steering credential, loopback or not.
+  const auth = new DashboardAuth(deps.access.steeringToken);
+  const limiter = new LoginLimiter(deps.loginLimits);
+  const credential = deps.access.apiTokenConfigured ? 'api' : 'local';
   const now = deps.now ?? Date.now;
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(ASSET_DIR, name), 'utf8')]));
-  const api = new InProcessApi(app, deps.apiToken);
-  const logoutCsrf = (request: FastifyRequest) => (auth.required ? auth.csrfFor(request.headers.cookie) : '');
+  const api = new InProcessApi(app, deps.access.steeringToken);
+  const logoutCsrf = (request: FastifyRequest) => auth.csrfFor(request.headers.cookie);
 
-  /** Host, session and CSRF checks shared by every dashboard route; answers and returns true when refused. */
+  /**
+   * Session and CSRF checks shared by every dashboard route; answers and returns true when refused. The Host, and the
+   * Origin of posts, were checked for every route before (api-access.ts).
+   */
   const refuse = (request: FastifyRequest, reply: FastifyReply, kind: 'page' | 'partial' | 'post'): boolean => {
-    // Without a token the dashboard is open to loopback only; a foreign Host header means DNS rebinding.
-    if (!auth.required && !isLoopbackHost(request.headers.host)) {
-      secure(reply).code(403).type('text/plain').send('the open dashboard answers only to 127.0.0.1, localhost or [::1]');
-      return true;
-    }
     if (!auth.allows(request.headers.cookie)) {
       if (kind === 'page') secure(reply).redirect('/login', 303);
       else secure(reply).code(401).type('text/plain').send('log in first');
       return true;
     }
     if (kind === 'post') {
-      const origin = request.headers.origin;
-      const host = request.headers.host ?? '';
       const body = request.body as Record<string, unknown> | undefined;
-      if ((origin && origin !== `http://${host}` && origin !== `https://${host}`) || !auth.csrfValid(request.headers.cookie, body?.csrf)) {
+      if (!auth.csrfValid(request.headers.cookie, body?.csrf)) {
         secure(reply).code(403).type('text/plain').send('CSRF check failed: reload the page and try again');
         return true;
       }
@@ -149,19 +151,33 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardDeps> = async (app, de
     return secure(reply).header('cache-control', 'no-cache').type(ASSETS[request.params.name]!).send(body);
   });
 
-  app.get('/login', async (_request, reply) => (auth.required ? sendHtml(reply, loginPage()) : secure(reply).redirect('/', 303)));
+  app.get('/login', async (request, reply) =>
+    auth.allows(request.headers.cookie) ? secure(reply).redirect('/', 303) : sendHtml(reply, loginPage(credential)),
+  );
   app.post('/login', async (request, reply) => {
-    if (!auth.required) return secure(reply).redirect('/', 303);
+    // Counted before the token is compared, and nothing awaited in between: parallel guesses cannot slip past.
+    const verdict = limiter.check(request.ip);
+    if (!verdict.allowed) {
+      const who = verdict.scope === 'address' ? 'from your address' : 'on this agent';
+      const text = `Too many failed logins ${who}: try again in ${verdict.retryAfterSeconds} s.`;
+      return sendHtml(reply.header('retry-after', String(verdict.retryAfterSeconds)), loginPage(credential, text), 429);
+    }
     const { token } = form(LoginForm, request.body);
     if (!auth.tokenMatches(token)) {
-      await new Promise((r) => setTimeout(r, 250)); // slows guessing; the token is the only secret
-      return sendHtml(reply, loginPage('That is not the API token of this agent.'), 401);
+      limiter.recordFailure(request.ip);
+      await new Promise((r) => setTimeout(r, 250)); // slows a sequential guesser further
+      const text = credential === 'api' ? 'That is not the API token of this agent.' : 'That is not the local token of this agent.';
+      return sendHtml(reply, loginPage(credential, text), 401);
     }
+    limiter.recordSuccess(request.ip);
     return secure(reply).header('set-cookie', auth.sessionCookie(auth.issueSession())).redirect('/', 303);
   });
   app.post(
     '/logout',
-    guarded('post', async (_request, reply) => secure(reply).header('set-cookie', auth.clearedCookie()).redirect('/login', 303)),
+    guarded('post', async (request, reply) => {
+      auth.revoke(request.headers.cookie); // on the server: a copy of the cookie opens nothing afterwards
+      return secure(reply).header('set-cookie', auth.clearedCookie()).redirect('/login', 303);
+    }),
   );
 
   const loadList = async (filters: IssueFilters) => api.get(`/api/v1/issues${apiQuery(filters)}`, IssueList);

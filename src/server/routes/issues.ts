@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../../errors.js';
 import { parseInput } from './parse-input.js';
 import type { IssueTracker } from '../../issues/issue-tracker.js';
 import { parseIssueStatuses } from '../../model/issue.js';
@@ -36,6 +37,12 @@ const StatusBody = z.strictObject({
 
 /** The issues API: list, show, add a note, change the status. */
 export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, deps) => {
+  // A change names its issue exactly, as approvals do; prefixes are for reading (and the CLI).
+  const exactId = async (id: string): Promise<string> => {
+    if (await deps.issues.get(id)) return id;
+    throw new AppError('NOT_FOUND', `no issue with id "${id}" (over HTTP, notes and status changes take the full id)`);
+  };
+
   app.get('/api/v1/issues', async (request) => {
     const q = parseInput(ListQuery, request.query, 'query');
     const statuses = parseIssueStatuses(q.status);
@@ -57,7 +64,7 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {
     const body = parseInput(CommentBody, request.body, 'comment');
-    const id = await deps.issues.resolveId(request.params.id);
+    const id = await exactId(request.params.id);
     const commentId = await deps.tracker.addComment(id, {
       author_type: 'human',
       author_name: body.author ?? 'api',
@@ -69,7 +76,7 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/status', async (request) => {
     const body = parseInput(StatusBody, request.body, 'status change');
-    const id = await deps.issues.resolveId(request.params.id);
+    const id = await exactId(request.params.id);
     const issue = await deps.tracker.setStatus(id, body.status, {
       author: { type: 'human', name: body.author ?? 'api' },
       ...(body.reason ? { reason: body.reason } : {}),
