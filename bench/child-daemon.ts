@@ -35,14 +35,14 @@ export interface ChildDaemon {
   stop(): Promise<void>;
 }
 
-/** `opsagent run` as a user starts it (the built CLI, a config file), on a temp database and a free port. */
+/** `opsagent run` as a user starts it (the shipped bundle, as the npm bin runs it, a config file), on a temp database and a free port. */
 export async function startChildDaemon(extraYaml = ''): Promise<ChildDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-bench-daemon-'));
   const port = await freePort();
   const config = join(dir, 'opsagent.yaml');
   writeFileSync(config, `netdata: { url: "" }\ndatabase: { url: "file:${join(dir, 'bench.db')}" }\nserver: { host: "127.0.0.1", port: ${port} }\n${extraYaml}`);
   const started = performance.now();
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'run', '--config', config], {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/bin/opsagent.js'), 'run', '--config', config], {
     cwd: dir,
     env: { ...process.env, OPSAGENT_LOG_LEVEL: 'warn', CI: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],

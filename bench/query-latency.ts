@@ -29,7 +29,7 @@ async function measure(query: string, runs: number, fn: (i: number) => Promise<u
 }
 
 /** Fills a database with `issues` issues and `comments` comments through plain SQL (the schema is the real one). */
-function fill(path: string, issues: number, comments: number): string[] {
+export function fill(path: string, issues: number, comments: number): string[] {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { cliLatencyMarkdown, runCliLatencyBench } from './cli-latency.js';
 import { runHttpIngestBench } from './http-ingest.js';
 import { machineDescription } from './machine.js';
 import { runNotifyStormBench } from './notify-storm.js';
@@ -60,6 +61,9 @@ log(`\n(filling the database took ${q.fillSeconds} s)\n`);
 log('## Start-up and idle memory (`opsagent run` on its defaults, Netdata off)\n');
 const s = await runStartupBench(quick ? 2 : 5, quick ? 3 : 10);
 log(`Start-up (spawn → /healthz answers): ${s.startupMs.join(', ')} ms. Idle RSS after ${quick ? 3 : 10} s: ${s.idleRssMb ?? '?'} MB.\n`);
+
+log('## CLI latency and daemon start (`npx tsx bench/cli-latency.ts` runs this section alone)\n');
+for (const line of cliLatencyMarkdown(await runCliLatencyBench(quick ? { runs: 5, bigIssues: 10_000, daemonRuns: 2 } : {}))) log(line);
 
 log('## Notifications under a storm (new critical issues → Discord webhook sink)\n');
 const n = await runNotifyStormBench(quick ? { issues: 200, seconds: 15 } : { issues: 1000, seconds: 70 });

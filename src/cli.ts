@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import nodeModule from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { registerAlertCommands } from './cli/alerts-commands.js';
@@ -7,16 +8,19 @@ import { registerActionCommands } from './cli/actions-commands.js';
 import { registerDigestCommand } from './cli/digest-command.js';
 import { registerIssueCommands } from './cli/issues-commands.js';
 import { registerMigrateLegacyCommand } from './cli/migrate-legacy-command.js';
+import { registerSetupCommands } from './cli/setup-commands.js';
 import { registerTokenCommand } from './cli/token-command.js';
-import { loadConfig } from './config/load.js';
 import { AppError } from './errors.js';
-import { defaultConfigPath } from './paths.js';
-import { SecretMasker } from './secrets.js';
+import type { SecretMasker } from './secrets.js';
+
+// Node >= 22.1 keeps the compiled code of the commands between runs (most of a short command's time goes to compiling
+// zod, yaml and the store on each start); Node 20 has no such cache, and this does nothing there.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 export function buildProgram(): Command {
   const program = new Command('opsagent')
     .description('OpsAgent: one tracked issue per alert type per server, with analysis, gated remediation and Discord')
-    .option('--config <file>', 'config file (env OPSAGENT_CONFIG; default config/netdata.yaml)')
+    .option('--config <file>', 'config file (env OPSAGENT_CONFIG; else the first found of ./config/netdata.yaml, $XDG_CONFIG_HOME/opsagent/opsagent.yaml, /etc/opsagent/opsagent.yaml; see config-check)')
     .option('--db <url>', 'database: a file path, file:PATH, libsql://… or https://… (env OPSAGENT_DB_URL)')
     .showHelpAfterError()
     .exitOverride();
@@ -28,6 +32,7 @@ export function buildProgram(): Command {
   registerDigestCommand(program);
   registerMigrateLegacyCommand(program);
   registerTokenCommand(program);
+  registerSetupCommands(program);
   return program;
 }
 
@@ -40,8 +45,13 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2; // usage errors: commander already printed the message
       return;
     }
-    if (!(err instanceof AppError)) throw err; // a bug: let Node print the stack
-    console.error(`opsagent: ${secretsOf(program).mask(err.message)}`);
+    if (!(err instanceof AppError)) {
+      if (!process.execArgv.includes('--enable-source-maps') && !process.env.NODE_OPTIONS?.includes('--enable-source-maps')) {
+        process.stderr.write('opsagent: a bug; NODE_OPTIONS=--enable-source-maps shows where in src/ it happened\n');
+      }
+      throw err; // a bug: let Node print the stack
+    }
+    console.error(`opsagent: ${(await secretsOf(program)).mask(err.message)}`);
     process.exitCode = 1;
   }
 }
@@ -51,7 +61,8 @@ async function main(): Promise<void> {
  * reading it again here is cheap and keeps the commands free of that concern), else the secret environment variables.
  * URL credentials are masked either way.
  */
-function secretsOf(program: Command): SecretMasker {
+async function secretsOf(program: Command): Promise<SecretMasker> {
+  const [{ loadConfig }, { defaultConfigPath }, { SecretMasker }] = await Promise.all([import('./config/load.js'), import('./paths.js'), import('./secrets.js')]);
   try {
     return loadConfig(program.opts<{ config?: string }>().config ?? defaultConfigPath()).secrets;
   } catch {

@@ -1,17 +1,15 @@
-import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { secretMaskerFor } from './config/secret-values.js';
 import { AppError, errorMessage } from './errors.js';
-import { IssueTracker } from './issues/issue-tracker.js';
-import { silentLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { opsagentHome, resolveDatabaseUrl } from './paths.js';
+import { Remediation } from './pipeline/remediation.js';
+import { openRepositories, type Store } from './pipeline/store-setup.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from './analysis/settings.js';
 import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js';
-import type { IssueDetailSource } from './pipeline/issue-detail.js';
-import { discordForAgent, notificationQueue } from './pipeline/notifications.js';
-import { Remediation } from './pipeline/remediation.js';
+import { discordForAgent } from './pipeline/notifications.js';
 import { remediationService } from './pipeline/remediation-service.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { wirePipeline } from './pipeline/wire.js';
@@ -29,33 +27,10 @@ import { issueRoutes } from './server/routes/issues.js';
 import { webhookRoutes } from './server/routes/webhooks.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
-import { AnalysisRepository, type ClaimPreference } from './store/analysis-repository.js';
-import type { Database } from './store/database.js';
-import { IssueRepository } from './store/issue-repository.js';
-import { ActionRepository, type ActionStatRow } from './store/action-repository.js';
-import { openDatabase } from './store/open-database.js';
+import type { ClaimPreference } from './store/analysis-repository.js';
 import { ensureLocalToken, localTokenPath } from './store/local-token.js';
 import { checkIntegrity, StoreProbe } from './store/store-health.js';
 import { redactUrl } from './secrets.js';
-
-/** The database and what every process reads and writes it through. */
-export interface Store {
-  db: Database;
-  issues: IssueRepository;
-  tracker: IssueTracker;
-  serverId: string;
-  actions: ActionRepository;
-  /** Durable analysis jobs (queued in the transaction of new, escalated and reopened issues). */
-  analysisJobs: AnalysisRepository;
-  /** The actions of an issue, for issues-show and the API. */
-  issueActions: IssueDetailSource;
-  /** Per-action-type execution and verification counts since a time, for issues-stats. */
-  actionStats: (sinceMs: number) => Promise<ActionStatRow[]>;
-}
-
-export function serverIdOf(config: Config): string {
-  return config.opsagent.serverId || hostname();
-}
 
 /** How long a job of another server's issue waits for that server's own agent, when agents share a database. */
 const FOREIGN_JOB_WAIT_MS = 120_000;
@@ -73,47 +48,7 @@ function claimPreferenceOf(store: Store, pollers: NetdataPoller[]): ClaimPrefere
   };
 }
 
-type StoreOptions = { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql' };
-
-/** Opens the database and builds the repositories and the tracker, with no subscriptions yet. */
-async function openRepositories(config: Config, options: StoreOptions): Promise<Store> {
-  const url = options.dbUrl ?? resolveDatabaseUrl(config.database.url, options.home ?? opsagentHome());
-  const db = await openDatabase(url, { authToken: config.database.authToken, ...(options.driver ? { driver: options.driver } : {}) });
-  const issues = new IssueRepository(db);
-  const actions = new ActionRepository(db);
-  return {
-    db,
-    issues,
-    tracker: new IssueTracker(issues, { policy: config.issues }),
-    serverId: serverIdOf(config),
-    analysisJobs: new AnalysisRepository(db),
-    actions,
-    issueActions: async (issueId) => (await actions.listForIssue(issueId)) as unknown as Record<string, unknown>[],
-    actionStats: (sinceMs) => actions.stats(sinceMs),
-  };
-}
-
-/**
- * The store of a process that records but does not act (the CLI): its changes queue their analyses and Discord
- * notifications in their own transactions, and the running daemon carries them out.
- */
-export async function openStore(config: Config, options: StoreOptions = {}): Promise<Store> {
-  const store = await openRepositories(config, options);
-  wirePipeline(
-    {
-      tracker: store.tracker,
-      analysisQueue: config.analysis.enabled ? queueAnalysisJobs(store.analysisJobs) : undefined,
-      notifications: notificationQueue(config, store.db),
-    },
-    { handOff: 'record-only' },
-  );
-  return store;
-}
-
-/** The CLI's remediation stage: records decisions (approve, reject) and leaves executing them to the daemon. */
-export function recordingRemediation(config: Config, store: Store, logger: Logger = silentLogger()): Remediation {
-  return new Remediation({ ...store, config, logger, executeApproved: false });
-}
+export { openStore, recordingRemediation, serverIdOf, type Store } from './pipeline/store-setup.js';
 
 export interface RunningAgent {
   url: string;

@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
-import { IssueAnalyzer } from '../analysis/issue-analyzer.js';
-import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
-import { analyzerSettingsFrom } from '../analysis/settings.js';
-import { AnalysisWorker } from '../pipeline/analysis-worker.js';
-import { wirePipeline } from '../pipeline/wire.js';
-import { printJson, withContext } from './context.js';
-import { safeText } from './format.js';
+import { lazyAction } from './lazy.js';
 
 export function registerAnalysisCommands(program: Command): void {
   program
@@ -14,31 +8,6 @@ export function registerAnalysisCommands(program: Command): void {
     .argument('<id>', 'issue id or a unique prefix')
     .option('--json', 'machine-readable output')
     .action(
-      withContext(program, async (ctx, id: string, opts: { json?: boolean }) => {
-        const store = await ctx.store();
-        const issueId = await store.issues.resolveId(id);
-        const worker = new AnalysisWorker({
-          tracker: store.tracker,
-          issues: store.issues,
-          jobs: store.analysisJobs,
-          analyzer: new IssueAnalyzer(analyzerSettingsFrom(ctx.config, store.serverId)),
-          agentId: store.serverId,
-          maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
-          logger: ctx.logger,
-        });
-        // The CLI records the analysis and never acts: the daemon hands the recorded proposals to its remediation stage.
-        wirePipeline({ tracker: store.tracker, analysisWorker: worker }, { handOff: 'record-only' });
-        if (!opts.json) process.stderr.write(`analysing ${issueId}…\n`);
-        const run = await worker.analyseNow(issueId);
-        const result = run.result;
-        if (!result) {
-          if (opts.json) return printJson({ issue_id: issueId, job_id: run.job.id, comment_id: null, note: run.note ?? null });
-          console.log(`${issueId}: ${run.note ?? 'not analysed'}`);
-          return;
-        }
-        if (opts.json) return printJson({ issue_id: issueId, job_id: run.job.id, comment_id: run.commentId, ...analysisMetadata(result) });
-        console.log(`Analysis of ${issueId} (comment ${run.commentId}):`);
-        console.log(safeText(renderAnalysis(result)));
-      }),
+      lazyAction(program, async () => (await import('./analysis-handlers.js')).issuesAnalyze),
     );
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { createLogger, type Logger } from '../logger.js';
-import { openStore, type Store } from '../main.js';
+import type { Logger } from '../logger.js';
+import { openStore, type Store } from '../pipeline/store-setup.js';
 import { defaultConfigPath, opsagentHome, resolveDatabaseUrl } from '../paths.js';
 
 export interface GlobalOptions {
@@ -15,7 +15,8 @@ export interface CliContext extends LoadedConfig {
   databaseUrl: string;
   /** OPSAGENT_HOME, else the install directory: what relative paths resolve against. */
   home: string;
-  logger: Logger;
+  /** The command's logger (level warn on stderr), made on first use: pino is loaded only by the commands that log. */
+  logger(): Promise<Logger>;
   /** Opens the store on first use; closed by the CLI after the command. */
   store(): Promise<Store>;
   close(): Promise<void>;
@@ -31,16 +32,19 @@ export function createContext(program: Command, env: NodeJS.ProcessEnv = process
   const opts = program.opts<GlobalOptions>();
   const configPath = opts.config ?? defaultConfigPath(env);
   const loaded = loadConfig(configPath, env);
-  const logger = createLogger({ level: env.OPSAGENT_LOG_LEVEL ?? 'warn', pretty: false, destination: process.stderr, secrets: loaded.secrets });
   const dbUrl = dbUrlFromOption(opts.db ?? env.OPSAGENT_DB_URL);
   const home = opsagentHome(env);
   let store: Promise<Store> | undefined;
+  let logger: Promise<Logger> | undefined;
   return {
     ...loaded,
     configPath,
     databaseUrl: dbUrl ?? resolveDatabaseUrl(loaded.config.database.url, home),
     home,
-    logger,
+    logger: () =>
+      (logger ??= import('../logger.js').then(({ createLogger }) =>
+        createLogger({ level: env.OPSAGENT_LOG_LEVEL ?? 'warn', pretty: false, destination: process.stderr, secrets: loaded.secrets }),
+      )),
     store: () => (store ??= openStore(loaded.config, dbUrl ? { dbUrl } : {})),
     close: async () => {
       if (store) await (await store).db.close();

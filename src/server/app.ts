@@ -44,6 +44,15 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
 }
 
 /**
+ * Routes parse their input with zod (routes/parse-input.ts) and declare no JSON schema, so Fastify needs no schema
+ * compiler; its default ones build Ajv when the app is made, most of the daemon's start-up after loading its code.
+ * A route that declares a schema fails at registration, saying why.
+ */
+const NO_JSON_SCHEMAS = () => () => {
+  throw new Error('routes validate with zod (parseInput), not with Fastify JSON schemas');
+};
+
+/**
  * The HTTP app without routes and without listening (tests use inject()): error answers, the access checks of every
  * route and form bodies. Route groups are Fastify plugins the composition root registers with their own options.
  */
@@ -66,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     http: { requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: 1_000 },
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildValidator: NO_JSON_SCHEMAS, buildSerializer: NO_JSON_SCHEMAS } },
   });
   app.decorate('secrets', secrets);
   closeWithGrace(app, options.closeGraceMs ?? 2_000);
