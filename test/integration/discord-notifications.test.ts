@@ -311,6 +311,29 @@ describe('Discord notifications', () => {
     expect(sender.health().fresh_cards).toBe(1);
   });
 
+  it('keeps the card with the bot when there is no webhook: Create Message, then Edit Message', async () => {
+    const discord = await startFakeDiscord();
+    const store = await openTempStore();
+    const { repo } = start(store, discord, {
+      extra: {
+        webhookUrl: '',
+        bot: { token: discord.botToken, channelId: discord.channelId, applicationPublicKey: 'ab'.repeat(32), apiBaseUrl: discord.apiBaseUrl },
+      },
+    });
+    const t0 = Date.now();
+    await store.tracker.ingest([firing('bot_card', 'CRITICAL', t0)]);
+    await until(cardsDrained(repo));
+    await store.tracker.ingest([firing('bot_card', 'CLEAR', t0 + 1_000)]);
+    await until(cardsDrained(repo));
+    expect(discord.messages).toHaveLength(1);
+    const [card] = discord.messages;
+    expect(card?.via).toBe('bot');
+    expect(card?.path).toBe(`/api/v10/channels/${discord.channelId}/messages`);
+    expect(card?.body).not.toHaveProperty('username');
+    expect(discord.edits.map((e) => e.path)).toEqual([`/api/v10/channels/${discord.channelId}/messages/${card!.id}`]);
+    expect(embeds(discord.messages)[0]?.title).toBe('✅ Resolved: bot_card on web-1');
+  });
+
   it('resumes a pending edit after a restart: the clear is shown on the card posted before', async () => {
     const discord = await startFakeDiscord();
     const first = await openTempStore();
