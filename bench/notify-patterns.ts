@@ -137,6 +137,7 @@ async function runPattern(name: string, settleMinutes: number, drive: (base: str
   const shown = lat.filter((l): l is number => l !== null);
   const last = lat.at(-1) ?? null;
   const named = names.filter((n) => sink.seen.some((s) => shownState(s, n) !== undefined)).length;
+  if (process.env.BENCH_VERBOSE) for (const s of sink.seen) console.error(`${name} ${s.kind} ${s.messageId} ${s.embeds.map((e) => e.title ?? (e.description ?? '').slice(0, 60)).join(' | ')}`);
   return {
     pattern: name,
     newMessages: sink.seen.filter((s) => s.kind === 'post').length,
@@ -150,11 +151,13 @@ async function runPattern(name: string, settleMinutes: number, drive: (base: str
   };
 }
 
-export async function runNotifyPatternsBench(options: { spacingAMs?: number; quick?: boolean } = {}): Promise<PatternResult[]> {
+export async function runNotifyPatternsBench(options: { spacingAMs?: number; quick?: boolean; only?: string } = {}): Promise<PatternResult[]> {
   const quick = options.quick === true;
   const spacingA = options.spacingAMs ?? (quick ? 2_000 : 4_000);
   const cyclesA = quick ? 4 : 10;
-  const a = await runPattern(
+  const skip = (p: string) => options.only !== undefined && !options.only.includes(p);
+  const results: PatternResult[] = [];
+  if (!skip('A')) results.push(await runPattern(
     `A: ${cyclesA} raise/clear cycles, ${spacingA / 1000} s apart`,
     0.5,
     async (base, events) => {
@@ -166,8 +169,8 @@ export async function runNotifyPatternsBench(options: { spacingAMs?: number; qui
     },
     35_000, // the settle time (30 s, compressed from 10 min) and the final edit
     ['flappy_cpu'],
-  );
-  const b = await runPattern(
+  ));
+  if (!skip('B')) results.push(await runPattern(
     'B: warning → critical → clear, 5 s apart',
     10,
     async (base, events) => {
@@ -179,9 +182,9 @@ export async function runNotifyPatternsBench(options: { spacingAMs?: number; qui
     },
     2_000,
     ['disk_io'],
-  );
+  ));
   const names = Array.from({ length: 30 }, (_, i) => `storm_${i}`);
-  const c = await runPattern(
+  if (!skip('C')) results.push(await runPattern(
     'C: 30 critical alerts together, cleared 15 s later',
     10,
     async (base, events) => {
@@ -193,11 +196,12 @@ export async function runNotifyPatternsBench(options: { spacingAMs?: number; qui
     },
     5_000,
     names,
-  );
-  return [a, b, c];
+  ));
+  return results;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const results = await runNotifyPatternsBench({ quick: process.argv.includes('--quick') });
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const results = await runNotifyPatternsBench({ quick: process.argv.includes('--quick'), ...(only ? { only } : {}) });
   console.log(JSON.stringify(results, null, 2));
 }

@@ -43,7 +43,8 @@ export function nextCardState(prev: CardState | undefined, u: CardUpdate): CardS
   if (u.kind === 'action') {
     const line = u.action.summary ?? u.action.action_type;
     const others = base.actions.filter((a) => a.id !== u.action.id);
-    const actions = [...others, { id: u.action.id, line: truncate(line, 200), outcome: u.outcome, at: u.at }].slice(-MAX_ACTIONS_SHOWN);
+    const by = u.action.decided_by ? ` · approved by ${u.action.decided_by}` : '';
+    const actions = [...others, { id: u.action.id, line: truncate(`${line}${by}`, 240), outcome: u.outcome, at: u.at }].slice(-MAX_ACTIONS_SHOWN);
     return { ...base, issue: { ...u.issue, alert_count: Math.max(u.issue.alert_count ?? 0, base.issue.alert_count ?? 0) }, actions, updated_at: u.at };
   }
   const transition = u.change === 'resolved' || u.change === 'reopened' || u.change === 'escalated' || u.change === 'created' || u.change === 'closed';
@@ -53,15 +54,15 @@ export function nextCardState(prev: CardState | undefined, u: CardUpdate): CardS
     const { settled_at: _settled, ...still } = flapping;
     flapping = { ...still, cycles: u.change === 'reopened' ? flapping.cycles + 1 : flapping.cycles };
   }
+  // A status set by hand or by the agent (investigating) changes the Status field, not what the card is about.
   const next: CardState = {
     ...base,
     issue: u.issue,
-    headline: u.change,
+    headline: u.change === 'acknowledged' ? base.headline : u.change,
     last_transition_at: transition ? u.at : base.last_transition_at,
     updated_at: u.at,
   };
   if (flapping) next.flapping = flapping;
-  if (u.change === 'acknowledged' && u.issue.status === 'investigating') next.acknowledged_by = next.acknowledged_by ?? 'a person';
   return next;
 }
 

@@ -26,6 +26,8 @@ export interface NotificationSettings {
   settleMs: number;
   /** A card edit caused by firings alone (count, value) waits this long, so a busy issue costs few edits. */
   firingEditDelayMs: number;
+  /** A card edit that is not a transition (an action's outcome, a status set to investigating) waits this long. */
+  detailEditDelayMs: number;
 }
 
 export function settingsFrom(config: Config): NotificationSettings {
@@ -39,6 +41,7 @@ export function settingsFrom(config: Config): NotificationSettings {
     resolutionMessage: config.discord.resolution === 'edit-and-message',
     settleMs: Math.round(config.discord.settleMinutes * 60_000),
     firingEditDelayMs: 30_000,
+    detailEditDelayMs: 10_000,
   };
 }
 
@@ -232,11 +235,10 @@ export function planActionEvent(e: ActionEvent, s: NotificationSettings, now: nu
       if (!s.notifyOnAgentAction) return { rows: [] };
       // Readonly mode (and unverified actions) end in a note for a person: the analysis plus "Manual intervention required".
       const summary = analysisSummary ?? e.message;
-      const manual = '🙋 manual intervention required';
-      const message = row({ kind: 'analysis_manual', issue, summary: summary.slice(0, 2_000), at: e.action.created_at }, `notify:${action.id}`);
-      if (!card) return { rows: [message] };
-      const alreadyAsked = card.actions.some((a) => a.outcome === manual);
-      return { card: on(manual, e.action.created_at), rows: alreadyAsked ? [] : [message] };
+      // With a card (a critical issue: already a message that calls for a person) the note goes on the card; an
+      // issue without one (a warning) gets the note as its new message.
+      if (!card) return { rows: [row({ kind: 'analysis_manual', issue, summary: summary.slice(0, 2_000), at: e.action.created_at }, `notify:${action.id}`)] };
+      return { card: { kind: 'action', issue, action: { ...action, summary: `analysis: ${summary.slice(0, 180)}` }, outcome: '🙋 manual intervention required', at: e.action.created_at }, rows: [] };
     }
     case 'skipped':
       return { rows: [] };
@@ -271,7 +273,13 @@ export class NotificationHooks {
 
   async #apply(tx: SqlExecutor, issueId: string, prev: CardState | undefined, plan: NotifyPlan, now: number): Promise<void> {
     if (plan.card && (prev || plan.createCard)) {
-      await this.#repo.writeCard(tx, issueId, nextCardState(prev, plan.card), now, plan.settleAt !== undefined ? { settleAt: plan.settleAt } : {});
+      // A transition (created, escalated, resolved, reopened) or a new card is shown at once; other updates of an
+      // existing card (action outcomes, status set to investigating) wait a little, so a burst of them is one edit.
+      const urgent = !prev || plan.rows.length > 0 || (plan.card.kind === 'issue' && plan.card.change !== 'acknowledged');
+      await this.#repo.writeCard(tx, issueId, nextCardState(prev, plan.card), now, {
+        dueAt: urgent ? now : now + this.#settings.detailEditDelayMs,
+        ...(plan.settleAt !== undefined ? { settleAt: plan.settleAt } : {}),
+      });
     }
     for (const n of plan.rows) await this.#repo.enqueue(tx, n, now);
   }

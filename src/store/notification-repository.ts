@@ -151,7 +151,8 @@ export class NotificationRepository {
     await tx.run(
       `INSERT INTO issue_cards (issue_id, state, version, shown_version, due_at, settle_at, created_at, updated_at)
        VALUES (?, ?, 1, 0, ?, ?, ?, ?)
-       ON CONFLICT (issue_id) DO UPDATE SET state = excluded.state, version = version + 1, due_at = MIN(due_at, excluded.due_at),
+       ON CONFLICT (issue_id) DO UPDATE SET state = excluded.state, version = version + 1,
+         due_at = CASE WHEN version > shown_version THEN MIN(due_at, excluded.due_at) ELSE excluded.due_at END,
          settle_at = CASE WHEN ? = 1 THEN settle_at ELSE excluded.settle_at END, updated_at = excluded.updated_at`,
       [issueId, JSON.stringify(state), options.dueAt ?? now, options.settleAt ?? null, now, now, keepSettle],
     );
