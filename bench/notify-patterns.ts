@@ -200,8 +200,32 @@ export async function runNotifyPatternsBench(options: { spacingAMs?: number; qui
   return results;
 }
 
+/** Targets and peers as issue 15 gives them (Netdata 1.37 native Discord, Alertmanager defaults). */
+const PEERS: Record<string, { netdata: string; alertmanager: string; target: string }> = {
+  A: { netdata: '20 messages', alertmanager: '0–2, most transitions never shown', target: '≤ 2 new messages, final state shown ≤ 30 s' },
+  B: { netdata: '3', alertmanager: '2, the clear 265 s late', target: '≤ 3, escalation and clear shown ≤ 2 s' },
+  C: { netdata: '60', alertmanager: '60', target: '≤ 3 new messages, every name shown, first ≤ 2 s' },
+};
+
+/** The results as the markdown table of docs/BENCHMARKS.md. */
+export function patternsTable(results: PatternResult[]): string[] {
+  const ms = (v: number | null) => (v === null ? 'never' : `${(v / 1000).toFixed(1)} s`);
+  const lines = [
+    '| pattern | new messages | edits | transitions shown | latency p95 / max | final state | names shown | target (issue 15) | Netdata 1.37 | Alertmanager |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const peer = PEERS[r.pattern.slice(0, 1)]!;
+    lines.push(
+      `| ${r.pattern} | **${r.newMessages}** | ${r.edits} | ${r.transitions - r.notShown} / ${r.transitions} | ${ms(r.latencyP95Ms)} / ${ms(r.latencyMaxMs)} | ${ms(r.finalStateMs)} | ${r.namesShown ?? '1'} | ${peer.target} | ${peer.netdata} | ${peer.alertmanager} |`,
+    );
+  }
+  return lines;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const results = await runNotifyPatternsBench({ quick: process.argv.includes('--quick'), ...(only ? { only } : {}) });
   console.log(JSON.stringify(results, null, 2));
+  console.log(patternsTable(results).join('\n'));
 }
