@@ -294,12 +294,13 @@ describe.skipIf(!hasNetdata)('the seed scenarios, end to end', () => {
     const cpu = await issueTitled(daemon, 'opsagent_test_cpu_usage');
     await nd.raise('opsagent_test.disk_usage', 'opsagent_test_disk_usage', 95, 'CRITICAL', PHASE_MS);
     const disk = await issueTitled(daemon, 'opsagent_test_disk_usage');
-    // Both issues analysed and their follow-ups sent: per issue "new critical", the log_analysis approval, the note.
+    // Both issues analysed and their follow-ups sent: per issue its live card ("new critical", which also carries the
+    // analysis note) and the log_analysis approval.
     await waitFor('both analyses', async () => {
       const [a, b] = await Promise.all([daemon.issue(cpu.id), daemon.issue(disk.id)]);
       return [a, b].every((d) => d.comments.some((c) => c.comment_type === 'analysis') && d.actions.length === 2);
     }, PHASE_MS);
-    const before = await settledEmbeds(discord, 6);
+    const before = await settledEmbeds(discord, 4);
 
     // Repeated firings: CRITICAL ↔ WARNING, each held until Netdata reports it, then ~1 s more.
     const repeats = 11;
