@@ -334,6 +334,29 @@ describe('Discord notifications', () => {
     expect(embeds(discord.messages)[0]?.title).toBe('✅ Resolved: bot_card on web-1');
   });
 
+  it('learns the edit bucket from X-RateLimit-Bucket: a 429 on edits does not hold back a new card', async () => {
+    const discord = await startFakeDiscord();
+    const store = await openTempStore();
+    const { repo } = start(store, discord);
+    const t0 = Date.now();
+    await store.tracker.ingest([firing('bucket_a', 'CRITICAL', t0)]);
+    await until(cardsDrained(repo));
+    discord.script({ status: 429, retryAfter: 1.5 });
+    await store.tracker.ingest([firing('bucket_a', 'CLEAR', t0 + 1_000)]); // its edit meets the 429
+    await until(() => discord.requests.some((r) => r.status === 429));
+    await store.tracker.ingest([firing('bucket_b', 'CRITICAL', t0 + 2_000)]);
+    await until(cardsDrained(repo));
+
+    const limited = discord.requests.find((r) => r.status === 429)!;
+    expect(limited.method).toBe('PATCH');
+    const posted = discord.messages[1]!;
+    expect(embeds([posted])[0]?.title).toBe('🔴 New critical issue: bucket_b on web-1');
+    const edit = discord.requests.find((r) => r.method === 'PATCH' && r.status === 200 && r.at > limited.at)!;
+    expect(edit.at - limited.at).toBeGreaterThanOrEqual(1_450); // the edit waited out retry_after
+    expect(posted.at).toBeLessThan(edit.at); // while the post bucket went on
+    expect(embeds(discord.messages)[0]?.title).toBe('✅ Resolved: bucket_a on web-1');
+  });
+
   it('resumes a pending edit after a restart: the clear is shown on the card posted before', async () => {
     const discord = await startFakeDiscord();
     const first = await openTempStore();
