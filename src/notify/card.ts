@@ -25,7 +25,6 @@ export const CardState = z.object({
   last_transition_at: z.number(),
   flapping: z.object({ since: z.number(), cycles: z.number(), settled_at: z.number().optional() }).optional(),
   actions: z.array(CardAction).default([]),
-  acknowledged_by: z.string().optional(),
   updated_at: z.number(),
 });
 export type CardState = z.infer<typeof CardState>;
@@ -131,7 +130,6 @@ export function renderCard(s: CardState, ctx: RenderContext): Embed {
   if (i.value) fields.push({ name: 'Value', value: i.value, inline: true });
   if (i.alert_count !== undefined) fields.push({ name: 'Firings', value: String(i.alert_count), inline: true });
   fields.push({ name: 'Last change', value: `${s.headline} ${ts(s.last_transition_at)}`, inline: true });
-  if (s.acknowledged_by) fields.push({ name: 'Acknowledged', value: s.acknowledged_by, inline: true });
   if (s.actions.length > 0) fields.push({ name: 'Actions', value: s.actions.map((a) => `${a.outcome}: ${a.line}`).join('\n') });
   return clampEmbed({
     title: titleOf(s),

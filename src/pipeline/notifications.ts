@@ -148,11 +148,6 @@ export function planIssueChange(change: IssueChange, s: NotificationSettings, ha
   }
 }
 
-/** The new messages of one issue change (the outbox rows of planIssueChange), for callers without cards. */
-export function notificationsForIssueChange(change: IssueChange, s: NotificationSettings, announced: boolean, now: number): OutboxInsert[] {
-  return planIssueChange(change, s, announced, announced, now).rows;
-}
-
 function actionSnapshot(e: ActionEvent): ActionSnapshot {
   const a = e.action;
   const params = Object.entries(a.params)
@@ -243,11 +238,6 @@ export function planActionEvent(e: ActionEvent, s: NotificationSettings, now: nu
     case 'skipped':
       return { rows: [] };
   }
-}
-
-/** The new messages of one remediation event when the issue has no card (kept for callers without cards). */
-export function notificationsForActionEvent(e: ActionEvent, s: NotificationSettings, now: number, analysisSummary?: string): OutboxInsert[] {
-  return planActionEvent(e, s, now, undefined, analysisSummary).rows;
 }
 
 /** The hooks that write outbox rows inside the transactions that make the changes (durable, exactly once queued). */
