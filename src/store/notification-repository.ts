@@ -161,13 +161,14 @@ export class NotificationRepository {
   /**
    * A firing of an issue with a card: the count and value change on the card with one UPDATE, no read. Such an edit
    * is not urgent: it waits until laterAt unless a real change is already pending, so 10,000 firings cost a few edits.
+   * A storm summary shows no counts: its cards' state is updated without an edit.
    */
   async cardFired(tx: SqlExecutor, issueId: string, alertCount: number, value: string | undefined, laterAt: number, now: number): Promise<void> {
     await tx.run(
       `UPDATE issue_cards SET
          state = CASE WHEN ? IS NULL THEN json_set(state, '$.issue.alert_count', ?) ELSE json_set(state, '$.issue.alert_count', ?, '$.issue.value', ?) END,
-         due_at = CASE WHEN version > shown_version THEN due_at ELSE ? END,
-         version = version + 1, updated_at = ?
+         due_at = CASE WHEN version > shown_version OR group_size > 1 THEN due_at ELSE ? END,
+         version = CASE WHEN group_size > 1 THEN version ELSE version + 1 END, updated_at = ?
        WHERE issue_id = ?`,
       [value ?? null, alertCount, alertCount, value ?? null, laterAt, now, issueId],
     );
