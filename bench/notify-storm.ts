@@ -25,14 +25,21 @@ export async function runNotifyStormBench(options: { issues?: number; seconds?: 
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const msg = JSON.parse(body) as { embeds?: { title?: string }[] };
+      if (req.method === 'PATCH') {
+        // an edit of a live message (Edit Webhook Message) is not a new message
+        res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '0.4' });
+        res.end(JSON.stringify({ id: /\/messages\/(\d+)$/.exec(req.url ?? '')?.[1] ?? '1', channel_id: '1', webhook_id: '1', type: 0, content: '', embeds: msg.embeds ?? [], timestamp: new Date().toISOString() }));
+        return;
+      }
       let announced = 0;
       for (const e of msg.embeds ?? []) {
-        const more = /^and (\d+) more/.exec(e.title ?? '');
-        announced += more ? Number(more[1]) : 1;
+        const more = /^and (\d+) more/.exec(e.title ?? '') ?? /^⚡ (\d+) issues at once/.exec(e.title ?? '');
+        if (more) announced += Number(more[1]);
+        else if (e.title) announced += 1; // an untitled embed continues a storm summary's list
       }
       sent.push({ at: Date.now(), announced });
       res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '0.4' });
-      res.end(JSON.stringify({ id: String(sent.length), channel_id: '1', webhook_id: '1', type: 0, content: '', embeds: msg.embeds ?? [], timestamp: new Date().toISOString() }));
+      res.end(JSON.stringify({ id: String(1_290_000_000_000_000_000n + BigInt(sent.length)), channel_id: '1', webhook_id: '1', type: 0, content: '', embeds: msg.embeds ?? [], timestamp: new Date().toISOString() }));
     });
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));

@@ -4,6 +4,7 @@ import { PACKAGE_ROOT } from '../src/paths.js';
 import { cliLatencyMarkdown, runCliLatencyBench } from './cli-latency.js';
 import { runHttpIngestBench } from './http-ingest.js';
 import { machineDescription } from './machine.js';
+import { patternsTable, runNotifyPatternsBench } from './notify-patterns.js';
 import { runNotifyStormBench } from './notify-storm.js';
 import { runQueryLatencyBench } from './query-latency.js';
 import { runStartupBench } from './startup.js';
@@ -68,6 +69,12 @@ for (const line of cliLatencyMarkdown(await runCliLatencyBench(quick ? { runs: 5
 log('## Notifications under a storm (new critical issues → Discord webhook sink)\n');
 const n = await runNotifyStormBench(quick ? { issues: 200, seconds: 15 } : { issues: 1000, seconds: 70 });
 log(`${fmt(n.issues)} new critical issues at once: ${n.messages} messages in ${n.seconds} s, at most ${n.maxMessagesInAnyMinute} in any minute (budget ${n.limitPerMinute}/min, Discord's channel limit ~30/min); ${fmt(n.issuesAnnounced)} issues announced (one embed each or counted in a summary embed)${n.secondsUntilAllAnnounced === null ? '' : `, all within ${n.secondsUntilAllAnnounced} s`}.\n`);
+
+log('## Notification patterns: new messages and latency (issue 15)\n');
+log('`opsagent run` as a user starts it (readonly, Discord on, analysis on its defaults) against a local Discord speaking Execute Webhook (?wait=true) and Edit Webhook Message. New messages are posts (edits are not counted); latency runs from the 202 of POST /api/v1/alerts to the first post or edit showing that state. Timings as in the issue, except the settle time of pattern A: 30 s instead of the default 10 min. Peer columns are the figures given in the issue, not measured here.\n');
+const patterns = await runNotifyPatternsBench({ quick });
+for (const line of patternsTable(patterns)) log(line);
+log('');
 
 if (!quick) writeFileSync(join(PACKAGE_ROOT, 'docs/BENCHMARKS.md'), `${out.join('\n')}\n`);
 console.log(quick ? '\n(quick run: docs/BENCHMARKS.md left as it was)' : '\nwritten to docs/BENCHMARKS.md');

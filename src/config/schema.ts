@@ -44,7 +44,11 @@ export const ConfigSchema = z.strictObject({
       notifyOnAgentAction: z.boolean().default(true),
       username: z.string().max(80).default('OpsAgent'),
       timeoutMs: z.number().int().positive().default(10_000),
-      maxMessagesPerMinute: z.number().int().min(1).max(60).default(25),
+      maxMessagesPerMinute: z.number().int().min(1).max(60).default(25), // posts and edits together, per channel
+      // A resolution edits the live message ('edit'), or also posts a short new message ('edit-and-message').
+      resolution: z.enum(['edit', 'edit-and-message']).default('edit'),
+      // A flapping issue's live message says it settled after this long without a resolve or reopen.
+      settleMinutes: z.number().positive().max(1_440).default(10),
       digest: z
         .strictObject({
           enabled: z.boolean().default(true),

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { NotificationRepository } from '../store/notification-repository.js';
 import { assertTimeZone, atLocalTime, localDate, nextDailyRun } from './daily-schedule.js';
-import { collectDigest, digestEmbeds } from './digest.js';
+import { collectDigest, digestEmbeds, isEmptyDigest } from './digest.js';
 import type { NotificationPayload, RenderContext } from './notification-types.js';
 
 /** A digest missed while the agent was down is still sent if the agent comes back within this long. */
@@ -11,6 +11,7 @@ const CATCH_UP_MS = 2 * 3_600_000;
 /** Queues today's digest in the outbox (de-duplicated by local date: one per day, whoever queues it). */
 export async function queueDigest(repo: NotificationRepository, render: RenderContext, nowMs: number, timeZone: string): Promise<boolean> {
   const data = await collectDigest(repo, nowMs);
+  if (isEmptyDigest(data)) return false; // nothing to report: no message
   const payload: NotificationPayload = { kind: 'digest', title: 'Daily digest', embeds: digestEmbeds(data, render), at: nowMs };
   const date = localDate(nowMs, timeZone);
   return repo.enqueueNow({ kind: 'digest', channel: 'webhook', dedup_key: `digest:${date}`, issue_id: null, action_id: null, payload }, nowMs);
@@ -35,8 +36,22 @@ export class DigestScheduler {
     this.#stopped = false;
     const now = this.#o.now();
     const today = atLocalTime(now, this.#o.time, this.#o.timeZone);
-    if (today <= now && now - today < CATCH_UP_MS) this.#fire(now);
+    if (today <= now && now - today < CATCH_UP_MS) this.#catchUp(now);
     this.#schedule();
+  }
+
+  /** A digest missed while the agent was down; a fresh install (no digest ever queued) has nothing to catch up on. */
+  #catchUp(now: number): void {
+    this.#running = this.#o.repo
+      .hasDigest()
+      .then((before) => {
+        this.#running = undefined;
+        if (before && !this.#stopped) this.#fire(now);
+      })
+      .catch((err: unknown) => {
+        this.#running = undefined;
+        this.#lastError = errorMessage(err);
+      });
   }
 
   #schedule(): void {

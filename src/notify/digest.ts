@@ -16,6 +16,12 @@ export async function collectDigest(repo: NotificationRepository, toMs: number, 
   return { fromMs, toMs, issues: await repo.digestCounts(fromMs, toMs), actions: await repo.digestActions(fromMs, toMs) };
 }
 
+/** Nothing happened and nothing waits: such a digest is not sent. */
+export function isEmptyDigest(d: DigestData): boolean {
+  const i = d.issues;
+  return i.opened === 0 && i.resolved === 0 && i.stillOpen === 0 && d.actions.executed.length === 0 && d.actions.pendingApprovals.length === 0;
+}
+
 function actionLines(d: DigestData): string[] {
   if (!d.actions.available) return ['(no actions table)'];
   if (d.actions.executed.length === 0) return ['none'];

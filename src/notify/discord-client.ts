@@ -20,7 +20,18 @@ export type SendOutcome =
   /** 401/403/404: the webhook was deleted or the token is wrong. Retrying only earns a Discord restriction. */
   | { kind: 'fatal'; status: number; error: string }
   /** 400: Discord refused this body; retrying it unchanged cannot help. */
-  | { kind: 'rejected'; status: number; error: string };
+  | { kind: 'rejected'; status: number; error: string }
+  /** An edit of a message that no longer exists (404, code 10008 Unknown Message): post a fresh one instead. */
+  | { kind: 'gone'; status: number; error: string }
+  /**
+   * Code 30046 "Maximum number of edits to messages older than 1 hour reached" (answered as a 429): that old
+   * message cannot show the state for now; post a fresh one instead of waiting.
+   */
+  | { kind: 'edit_capped'; status: number; error: string; rate: RateLimitInfo };
+
+/** Discord's JSON error codes the sender acts on (DAD topics/opcodes-and-status-codes). */
+export const UNKNOWN_MESSAGE = 10008;
+export const OLD_MESSAGE_EDITS_CAPPED = 30046;
 
 export const USER_AGENT = 'DiscordBot (https://github.com/opsagent/opsagent, 0.1.0)';
 
@@ -70,18 +81,20 @@ export function readRateLimit(headers: Headers): RateLimitInfo {
 }
 
 /** A short, safe description of an error answer (the JSON code and message, never the URL with its token). */
-async function describe(response: Response): Promise<string> {
+async function describe(response: Response): Promise<{ error: string; code: number | undefined }> {
   const text = await response.text().catch(() => '');
   let detail = text.slice(0, 300);
+  let code: number | undefined;
   try {
     const parsed = ErrorBody.safeParse(JSON.parse(text));
     if (parsed.success && (parsed.data.code !== undefined || parsed.data.message)) {
+      code = parsed.data.code;
       detail = `${parsed.data.message ?? ''}${parsed.data.code !== undefined ? ` (code ${parsed.data.code})` : ''}`.trim();
     }
   } catch {
     // not JSON: keep the start of the text
   }
-  return `Discord answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`;
+  return { error: `Discord answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`, code };
 }
 
 export interface DiscordClientOptions {
@@ -90,7 +103,7 @@ export interface DiscordClientOptions {
   timeoutMs: number;
 }
 
-/** Talks to Discord over fetch: the incoming webhook and, for approvals, the bot's Create Message. */
+/** Talks to Discord over fetch: the incoming webhook (Execute / Edit Webhook Message) and the bot's Create / Edit Message. */
 export class DiscordClient {
   readonly #webhookUrl: string | undefined;
   readonly #bot: { token: string; apiBaseUrl: string } | undefined;
@@ -124,11 +137,34 @@ export class DiscordClient {
     });
   }
 
-  async #post(url: string, body: MessageBody, headers: Record<string, string>): Promise<SendOutcome> {
+  /** Edit Webhook Message: PATCH /webhooks/{id}/{token}/messages/{message_id} (no username on an edit). */
+  editWebhookMessage(messageId: string, body: MessageBody): Promise<SendOutcome> {
+    if (!this.#webhookUrl) return Promise.resolve({ kind: 'fatal', status: 0, error: 'no discord.webhookUrl configured' });
+    if (!/^\d{1,25}$/.test(messageId)) return Promise.resolve({ kind: 'gone', status: 0, error: `stored message id ${messageId} is not a Discord id` });
+    const url = new URL(this.#webhookUrl);
+    url.search = '';
+    url.pathname = `${url.pathname}/messages/${messageId}`;
+    const { username: _u, ...edit } = body;
+    return this.#post(url.toString(), edit, { 'User-Agent': USER_AGENT }, 'PATCH');
+  }
+
+  /** Edit Message (bot): PATCH /channels/{channel_id}/messages/{message_id}. */
+  editChannelMessage(channelId: string, messageId: string, body: MessageBody): Promise<SendOutcome> {
+    if (!this.#bot) return Promise.resolve({ kind: 'fatal', status: 0, error: 'no discord.bot.token configured' });
+    if (!/^\d{1,25}$/.test(channelId)) return Promise.resolve({ kind: 'fatal', status: 0, error: 'discord.bot.channelId must be a numeric id' });
+    if (!/^\d{1,25}$/.test(messageId)) return Promise.resolve({ kind: 'gone', status: 0, error: `stored message id ${messageId} is not a Discord id` });
+    const { username: _u, ...edit } = body;
+    return this.#post(`${this.#bot.apiBaseUrl}/channels/${channelId}/messages/${messageId}`, edit, {
+      Authorization: `Bot ${this.#bot.token}`,
+      'User-Agent': USER_AGENT,
+    }, 'PATCH');
+  }
+
+  async #post(url: string, body: MessageBody, headers: Record<string, string>, method: 'POST' | 'PATCH' = 'POST'): Promise<SendOutcome> {
     let response: Response;
     try {
       response = await fetch(url, {
-        method: 'POST',
+        method,
         headers: { 'Content-Type': 'application/json', ...headers },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.#timeoutMs),
@@ -143,7 +179,11 @@ export class DiscordClient {
       let retryAfterS = num(response.headers, 'retry-after') ?? 1;
       let global = response.headers.get('x-ratelimit-global') === 'true';
       try {
-        const parsed = RateLimitBody.safeParse(JSON.parse(text));
+        const json = JSON.parse(text) as unknown;
+        if (ErrorBody.safeParse(json).data?.code === OLD_MESSAGE_EDITS_CAPPED) {
+          return { kind: 'edit_capped', status: 429, error: 'Discord answered HTTP 429: Maximum number of edits to messages older than 1 hour reached (code 30046)', rate };
+        }
+        const parsed = RateLimitBody.safeParse(json);
         if (parsed.success) {
           retryAfterS = parsed.data.retry_after;
           global ||= parsed.data.global === true;
@@ -158,7 +198,9 @@ export class DiscordClient {
       const answer = MessageAnswer.safeParse(await response.json().catch(() => undefined));
       return { kind: 'sent', messageId: answer.success ? answer.data.id : null, rate };
     }
-    const error = await describe(response);
+    const { error, code } = await describe(response);
+    if (method === 'PATCH' && response.status === 404 && code === UNKNOWN_MESSAGE) return { kind: 'gone', status: 404, error };
+    if (code === OLD_MESSAGE_EDITS_CAPPED) return { kind: 'edit_capped', status: response.status, error, rate };
     if (response.status === 401 || response.status === 403 || response.status === 404) return { kind: 'fatal', status: response.status, error };
     if (response.status >= 500) return { kind: 'retry', status: response.status, error };
     return { kind: 'rejected', status: response.status, error };

@@ -1,7 +1,8 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { NotificationRepository, OutboxChannel, OutboxRow } from '../store/notification-repository.js';
-import { composeMessage, type ComposedMessage } from './compose.js';
+import type { CardRow, NotificationRepository, OutboxChannel, OutboxRow } from '../store/notification-repository.js';
+import { CardState, GROUP_MAX_CARDS, renderCard, renderGroupCard, settledCardState } from './card.js';
+import { composeMessage, type ComposedMessage, type MessageBody } from './compose.js';
 import type { DiscordClient, SendOutcome } from './discord-client.js';
 import { NotificationPayload, type OutboxItem, type RenderContext } from './notification-types.js';
 import { backoffMs, RateBudget } from './rate-budget.js';
@@ -28,6 +29,12 @@ export interface SenderOptions {
   now?: () => number;
 }
 
+/** More cards than this waiting for their first message at once is a storm: they share one summary message. */
+const STORM_CARDS = 3;
+
+/** Discord buckets posts and edits separately; each learns its bucket id from X-RateLimit-Bucket. */
+type Route = 'post' | 'edit';
+
 /** Rows one aggregated message may cover; a larger backlog takes several messages. */
 const MAX_ITEMS_PER_SUMMARY = 2_000;
 
@@ -48,7 +55,12 @@ export class NotificationSender {
   readonly #o: Required<Omit<SenderOptions, 'botChannelId' | 'username'>> & Pick<SenderOptions, 'botChannelId' | 'username'>;
   readonly #budget: RateBudget;
   readonly #channels: Record<OutboxChannel, ChannelState> = { webhook: {}, bot: {} };
-  #blockedUntil = 0;
+  /** Until when each route waits (a 429 or X-RateLimit-Remaining 0 on its bucket). */
+  readonly #routeBlockedUntil: Record<Route, number> = { post: 0, edit: 0 };
+  readonly #bucketOf: Partial<Record<Route, string>> = {};
+  #cardsFirst = true;
+  #sentEdits = 0;
+  #freshCards = 0;
   #failures = 0;
   /** After Discord refused a combined message: how many sends go one notification at a time. */
   #isolateRemaining = 0;
@@ -104,6 +116,8 @@ export class NotificationSender {
       state,
       sent_messages: this.#sentMessages,
       sent_notifications: this.#sentItems,
+      sent_edits: this.#sentEdits,
+      fresh_cards: this.#freshCards,
       ...(fatal ? { error: fatal } : this.#lastError ? { error: this.#lastError } : {}),
     };
   }
@@ -129,7 +143,7 @@ export class NotificationSender {
     const log = this.#o.logger;
     while (!this.#stopped) {
       const now = this.#o.now();
-      const waitUntil = Math.max(this.#blockedUntil, this.#budget.nextSlotAt(now));
+      const waitUntil = Math.max(Math.min(this.#routeBlockedUntil.post, this.#routeBlockedUntil.edit), this.#budget.nextSlotAt(now));
       if (waitUntil > now) {
         await this.#sleep(waitUntil - now);
         continue;
@@ -159,7 +173,14 @@ export class NotificationSender {
       const at = await this.#o.repo.nextDueAt(ch);
       if (at !== undefined) wait = Math.min(wait, Math.max(0, at - now) + 5);
     }
-    return wait;
+    if (this.#cardChannel()) {
+      const at = await this.#o.repo.nextCardDueAt();
+      if (at !== undefined) wait = Math.min(wait, Math.max(0, at - now) + 5);
+    }
+    for (const r of ['post', 'edit'] as const) {
+      if (this.#routeBlockedUntil[r] > now) wait = Math.min(wait, this.#routeBlockedUntil[r] - now + 5);
+    }
+    return Math.max(5, wait);
   }
 
   /** Channels we can still send on; without a bot, its rows go to the webhook as plain instructions. */
@@ -174,6 +195,208 @@ export class NotificationSender {
   }
 
   async #step(now: number): Promise<Step> {
+    this.#cardsFirst = !this.#cardsFirst; // cards and outbox rows take turns, so neither starves the other
+    const order = this.#cardsFirst ? [() => this.#cardStep(now), () => this.#outboxStep(now)] : [() => this.#outboxStep(now), () => this.#cardStep(now)];
+    for (const run of order) if ((await run()) === 'sent') return 'sent';
+    return 'idle';
+  }
+
+  #blocked(route: Route, now: number): boolean {
+    return this.#routeBlockedUntil[route] > now;
+  }
+
+  /** Blocks a route, and every route Discord showed to share its bucket. */
+  #block(route: Route, until: number, bucket: string | undefined): void {
+    if (bucket) this.#bucketOf[route] = bucket;
+    const b = bucket ?? this.#bucketOf[route];
+    for (const r of ['post', 'edit'] as const) {
+      if (r === route || (b !== undefined && this.#bucketOf[r] === b)) this.#routeBlockedUntil[r] = Math.max(this.#routeBlockedUntil[r], until);
+    }
+  }
+
+  /** Where cards are posted: the webhook, or the bot's channel when there is no webhook. */
+  #cardChannel(): OutboxChannel | undefined {
+    if (this.#o.client.hasWebhook && !this.#channels.webhook.fatal) return 'webhook';
+    if (this.#hasBot() && !this.#channels.bot.fatal) return 'bot';
+    return undefined;
+  }
+
+  #usable(channel: OutboxChannel | null): channel is OutboxChannel {
+    if (channel === 'webhook') return this.#o.client.hasWebhook && !this.#channels.webhook.fatal;
+    if (channel === 'bot') return this.#hasBot() && !this.#channels.bot.fatal;
+    return false;
+  }
+
+  #cardBody(embeds: MessageBody['embeds']): MessageBody {
+    return { ...(this.#o.username ? { username: this.#o.username } : {}), allowed_mentions: { parse: [] }, embeds };
+  }
+
+  #postTo(channel: OutboxChannel, body: MessageBody): Promise<SendOutcome> {
+    if (channel === 'bot') {
+      const { username: _u, ...rest } = body;
+      return this.#o.client.postChannelMessage(this.#o.botChannelId!, rest);
+    }
+    return this.#o.client.postWebhook(body);
+  }
+
+  #editIn(channel: OutboxChannel, messageId: string, body: MessageBody): Promise<SendOutcome> {
+    return channel === 'bot' ? this.#o.client.editChannelMessage(this.#o.botChannelId!, messageId, body) : this.#o.client.editWebhookMessage(messageId, body);
+  }
+
+  /** Flapping cards quiet for the settle time say so (a durable timer: the row's settle_at). */
+  async #settleQuietCards(now: number): Promise<void> {
+    for (const due of await this.#o.repo.cardsToSettle(now)) {
+      const parsed = CardState.safeParse(due.state);
+      if (!parsed.success) continue;
+      await this.#o.repo.settleCard(due.issue_id, due.settle_at, settledCardState(parsed.data, due.settle_at), now);
+    }
+  }
+
+  /** Parses claimed cards; one whose state is unusable is given up (logged) instead of blocking the others. */
+  async #parseCards(cards: CardRow[], token: string): Promise<{ row: CardRow; state: CardState }[]> {
+    const out: { row: CardRow; state: CardState }[] = [];
+    const broken: string[] = [];
+    for (const row of cards) {
+      const parsed = CardState.safeParse(row.state);
+      if (parsed.success) out.push({ row, state: parsed.data });
+      else broken.push(row.issue_id);
+    }
+    if (broken.length > 0) {
+      this.#o.logger.error({ component: 'notify', issues: broken }, 'issue cards with an unusable state skipped');
+      await this.#o.repo.giveUpCards(broken, token, 'card state is not valid');
+    }
+    return out;
+  }
+
+  /**
+   * One request for the live cards: a storm of new cards posts one summary message for all of them; otherwise the
+   * most urgent card is posted (its first message) or edited in place with its latest state.
+   */
+  async #cardStep(now: number): Promise<Step> {
+    const channel = this.#cardChannel();
+    if (!channel) return 'idle';
+    await this.#settleQuietCards(now);
+    const repo = this.#o.repo;
+    if (!this.#blocked('post', now) && (await repo.countUnpostedCards(now)) > STORM_CARDS) {
+      const { token, cards } = await repo.claimCards(now, this.#o.leaseMs, GROUP_MAX_CARDS, { unposted: true });
+      const parsed = await this.#parseCards(cards, token);
+      if (parsed.length === 0) return 'idle';
+      const group = renderGroupCard(parsed.map((p) => p.state), this.#o.render, { firstPost: true });
+      const covered = parsed.slice(0, group.count).map((p) => p.row);
+      const left = parsed.slice(group.count).map((p) => p.row.issue_id);
+      if (left.length > 0) await repo.releaseCards(left, token, now, { countAttempt: false });
+      const outcome = await this.#postTo(channel, this.#cardBody(group.embeds));
+      await this.#settleCards(outcome, { channel, route: 'post', token, claimed: covered, shown: covered, groupSize: covered.length });
+      return 'sent';
+    }
+    const { token, cards } = await repo.claimCards(now, this.#o.leaseMs, 1);
+    const [card] = await this.#parseCards(cards, token);
+    if (!card) return 'idle';
+    const { row } = card;
+    const editable = row.message_id !== null && this.#usable(row.channel);
+    const route: Route = editable ? 'edit' : 'post';
+    if (this.#blocked(route, now)) {
+      await repo.releaseCards([row.issue_id], token, this.#routeBlockedUntil[route], { countAttempt: false });
+      return 'idle';
+    }
+    if (editable && row.group_size > 1) {
+      const members = await repo.cardsOfMessage(row.message_id!);
+      const states = members.flatMap((m) => {
+        const p = CardState.safeParse(m.state);
+        return p.success ? [{ row: m, state: p.data }] : [];
+      });
+      const body = this.#cardBody(renderGroupCard(states.map((s) => s.state), this.#o.render).embeds);
+      const outcome = await this.#editIn(row.channel!, row.message_id!, body);
+      await this.#settleCards(outcome, { channel: row.channel!, route, token, claimed: [row], shown: states.map((s) => s.row), groupSize: row.group_size, messageId: row.message_id! });
+      return 'sent';
+    }
+    const body = this.#cardBody([renderCard(card.state, this.#o.render)]);
+    const outcome = editable ? await this.#editIn(row.channel!, row.message_id!, body) : await this.#postTo(channel, body);
+    await this.#settleCards(outcome, {
+      channel: editable ? row.channel! : channel,
+      route,
+      token,
+      claimed: [row],
+      shown: [row],
+      groupSize: 1,
+      ...(editable ? { messageId: row.message_id! } : {}),
+    });
+    return 'sent';
+  }
+
+  /** What Discord's answer to a card request means for the claimed cards (messageId set: it was an edit). */
+  async #settleCards(
+    outcome: SendOutcome,
+    w: { channel: OutboxChannel; route: Route; token: string; claimed: CardRow[]; shown: CardRow[]; groupSize: number; messageId?: string },
+  ): Promise<void> {
+    const now = this.#o.now();
+    const repo = this.#o.repo;
+    const log = this.#o.logger;
+    const ids = w.claimed.map((c) => c.issue_id);
+    switch (outcome.kind) {
+      case 'sent': {
+        this.#budget.record(now);
+        this.#failures = 0;
+        this.#lastError = undefined;
+        if (w.route === 'edit') this.#sentEdits++;
+        else this.#sentMessages++;
+        if (outcome.rate.remaining === 0 && outcome.rate.resetAfterMs !== undefined) this.#block(w.route, now + outcome.rate.resetAfterMs, outcome.rate.bucket);
+        else if (outcome.rate.bucket) this.#bucketOf[w.route] = outcome.rate.bucket;
+        const messageId = w.messageId ?? outcome.messageId ?? 'unknown';
+        await repo.markCardsShown(
+          w.shown.map((c) => ({ issue_id: c.issue_id, version: c.version })),
+          w.token,
+          { channel: w.channel, messageId, groupSize: w.groupSize, posted: w.messageId === undefined },
+          now,
+        );
+        log.info({ component: 'notify', channel: w.channel, cards: w.shown.length, messageId, edit: w.route === 'edit' }, w.route === 'edit' ? 'discord card edited' : 'discord card posted');
+        return;
+      }
+      case 'gone':
+      case 'edit_capped':
+        // The message was deleted, or is too old to edit for now: a fresh card shows the state (and keeps its id).
+        if (outcome.kind === 'edit_capped') {
+          this.#budget.record(now);
+          if (outcome.rate.bucket) this.#bucketOf.edit = outcome.rate.bucket;
+        }
+        this.#freshCards++;
+        if (w.messageId) await repo.dropMessage(w.messageId, now);
+        await repo.releaseCards(ids, w.token, now, { countAttempt: false, error: outcome.error, freshMessage: true });
+        log.warn({ component: 'notify', channel: w.channel, messageId: w.messageId, err: outcome.error }, 'discord card cannot be edited; posting a fresh one');
+        return;
+      case 'rate_limited':
+        this.#block(w.route, now + outcome.retryAfterMs, outcome.global ? undefined : outcome.rate.bucket);
+        if (outcome.global) this.#block(w.route === 'post' ? 'edit' : 'post', now + outcome.retryAfterMs, undefined);
+        await repo.releaseCards(ids, w.token, now + outcome.retryAfterMs, { countAttempt: false });
+        log.warn({ component: 'notify', channel: w.channel, route: w.route, retryAfterMs: outcome.retryAfterMs, global: outcome.global }, 'discord rate limit hit; waiting');
+        return;
+      case 'retry': {
+        this.#failures++;
+        const delay = backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
+        this.#block('post', now + delay, undefined);
+        this.#block('edit', now + delay, undefined);
+        this.#lastError = outcome.error;
+        await repo.releaseCards(ids, w.token, now + delay, { countAttempt: true, error: outcome.error });
+        log.warn({ component: 'notify', channel: w.channel, err: outcome.error, retryInMs: delay, failures: this.#failures }, 'discord unavailable; backing off');
+        return;
+      }
+      case 'fatal': {
+        const what = w.channel === 'bot' ? 'discord.bot (token or channel)' : 'discord.webhookUrl (webhook deleted?)';
+        const error = `${outcome.error}; check ${what}; notifications stay queued until the agent restarts with a working one`;
+        this.#channels[w.channel].fatal = error;
+        await repo.releaseCards(ids, w.token, now, { countAttempt: false, error: outcome.error });
+        log.error({ component: 'notify', channel: w.channel, status: outcome.status }, `discord sending stopped: ${error}`);
+        return;
+      }
+      case 'rejected':
+        await repo.giveUpCards(ids, w.token, outcome.error);
+        log.error({ component: 'notify', channel: w.channel, issues: ids, err: outcome.error }, 'discord refused an issue card; that version is skipped');
+        return;
+    }
+  }
+
+  async #outboxStep(now: number): Promise<Step> {
+    if (this.#blocked('post', now)) return 'idle';
     for (const channel of this.#liveChannels()) {
       const due = await this.#o.repo.countDue(channel, now);
       if (due === 0) continue;
@@ -260,21 +483,24 @@ export class NotificationSender {
         this.#failures = 0;
         this.#lastError = undefined;
         if (this.#isolateRemaining > 0) this.#isolateRemaining--;
-        if (outcome.rate.remaining === 0 && outcome.rate.resetAfterMs !== undefined) this.#blockedUntil = now + outcome.rate.resetAfterMs;
+        if (outcome.rate.remaining === 0 && outcome.rate.resetAfterMs !== undefined) this.#block('post', now + outcome.rate.resetAfterMs, outcome.rate.bucket);
+        else if (outcome.rate.bucket) this.#bucketOf.post = outcome.rate.bucket;
         await this.#o.repo.markSent(ids, token, now, outcome.messageId);
         log.info({ component: 'notify', channel, notifications: ids.length, messageId: outcome.messageId }, 'discord message sent');
         return;
       case 'rate_limited':
-        this.#blockedUntil = now + outcome.retryAfterMs;
-        await this.#o.repo.release(ids, token, this.#blockedUntil, { countAttempt: false });
+        this.#block('post', now + outcome.retryAfterMs, outcome.global ? undefined : outcome.rate.bucket);
+        if (outcome.global) this.#block('edit', now + outcome.retryAfterMs, undefined);
+        await this.#o.repo.release(ids, token, now + outcome.retryAfterMs, { countAttempt: false });
         log.warn({ component: 'notify', channel, retryAfterMs: outcome.retryAfterMs, global: outcome.global }, 'discord rate limit hit; waiting');
         return;
       case 'retry': {
         this.#failures++;
         const delay = backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
-        this.#blockedUntil = now + delay;
+        this.#block('post', now + delay, undefined);
+        this.#block('edit', now + delay, undefined);
         this.#lastError = outcome.error;
-        await this.#o.repo.release(ids, token, this.#blockedUntil, { countAttempt: true, error: outcome.error });
+        await this.#o.repo.release(ids, token, now + delay, { countAttempt: true, error: outcome.error });
         log.warn({ component: 'notify', channel, err: outcome.error, retryInMs: delay, failures: this.#failures }, 'discord unavailable; backing off');
         return;
       }
@@ -286,6 +512,11 @@ export class NotificationSender {
         log.error({ component: 'notify', channel, status: outcome.status }, `discord sending stopped: ${error}`);
         return;
       }
+      case 'gone':
+      case 'edit_capped':
+        // Only edits get these answers; a post that somehow does is retried like a 5xx.
+        await this.#o.repo.release(ids, token, now + this.#o.baseBackoffMs, { countAttempt: true, error: outcome.error });
+        return;
       case 'rejected':
         if (ids.length > 1) {
           // One of them makes the body invalid: send them one at a time to find it without losing the others.

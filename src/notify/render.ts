@@ -102,7 +102,7 @@ export function renderEmbed(payload: NotificationPayload, ctx: RenderContext, op
         ...e,
         description:
           `Resolved and reopened ${payload.transitions} times within ${payload.window_minutes} min. ` +
-          'Further notifications for this issue are held back and automatic remediation is suspended until it settles.',
+          "Automatic remediation is suspended until it settles; the issue's live message keeps showing its current state and says when it settles.",
       });
     }
     case 'approval_required': {

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { formatValue } from '../issues/lifecycle.js';
 import type { Issue, IssueChange } from '../model/issue.js';
 import type { Logger } from '../logger.js';
+import { CardState, nextCardState, type CardUpdate } from '../notify/card.js';
 import { DiscordClient } from '../notify/discord-client.js';
 import { NotificationSender } from '../notify/notification-sender.js';
 import type { ActionSnapshot, IssueSnapshot, NotificationPayload, RenderContext } from '../notify/notification-types.js';
@@ -19,6 +20,14 @@ export interface NotificationSettings {
   useBot: boolean;
   flappingTransitions: number;
   flappingWindowMinutes: number;
+  /** A resolution also posts a short new message (besides editing the card). */
+  resolutionMessage: boolean;
+  /** A flapping card says it settled after this long without a transition. */
+  settleMs: number;
+  /** A card edit caused by firings alone (count, value) waits this long, so a busy issue costs few edits. */
+  firingEditDelayMs: number;
+  /** A card edit that is not a transition (an action's outcome, a status set to investigating) waits this long. */
+  detailEditDelayMs: number;
 }
 
 export function settingsFrom(config: Config): NotificationSettings {
@@ -29,6 +38,10 @@ export function settingsFrom(config: Config): NotificationSettings {
     useBot: bot.token !== '' && bot.channelId !== '' && bot.applicationPublicKey !== '',
     flappingTransitions: config.issues.flapping.transitions,
     flappingWindowMinutes: config.issues.flapping.windowMinutes,
+    resolutionMessage: config.discord.resolution === 'edit-and-message',
+    settleMs: Math.round(config.discord.settleMinutes * 60_000),
+    firingEditDelayMs: 30_000,
+    detailEditDelayMs: 10_000,
   };
 }
 
@@ -59,48 +72,79 @@ function row(payload: NotificationPayload, dedupKey: string, channel: OutboxChan
   return { kind: payload.kind, channel, dedup_key: dedupKey, issue_id: issueId, action_id: actionId, payload };
 }
 
+/** What one change does on Discord: the issue's card (state, and whether it is new) and any new messages. */
+export interface NotifyPlan {
+  /** The card's new state; undefined leaves it as it is. */
+  card?: CardUpdate;
+  /** The card may be created by this change (a new card is posted: the first message about the issue). */
+  createCard?: boolean;
+  /** The flapping settle timer: a time arms it, null clears it, undefined leaves it. */
+  settleAt?: number | null;
+  /** New messages: only what needs a person now (escalation, flapping, a failed action, an approval…). */
+  rows: OutboxInsert[];
+}
+
 /**
- * What one issue change tells Discord (pure). Never a message per firing: only a new critical issue, an escalation
- * to critical, a critical reopen, the start of flapping (once, then silence while it flaps), and the resolution of
- * an issue Discord was told about.
+ * What one issue change tells Discord (pure). The first message about an issue is its card, and every later change
+ * edits it; a new message only for what needs a person now: a new critical issue (the card itself), an escalation
+ * to critical and the start of flapping (short messages when the card exists), and, if configured, a resolution.
+ * Never a message per firing.
  */
-export function notificationsForIssueChange(change: IssueChange, s: NotificationSettings, announced: boolean, now: number): OutboxInsert[] {
+export function planIssueChange(change: IssueChange, s: NotificationSettings, hasCard: boolean, announced: boolean, now: number): NotifyPlan {
   const issue = change.issue;
   const at = change.event?.occurred_at ?? now;
   const snap = issueSnapshot(issue, change.event?.value, change.event?.units);
-  const critical = issue.severity === 'critical';
+  const critical = issue.severity === 'critical' && s.notifyOnCritical;
+  const settle = (): number | null | undefined => (issue.metadata.flapping === true ? now + s.settleMs : undefined);
+  const edit = (c: 'created' | 'escalated' | 'reopened' | 'resolved' | 'closed' | 'acknowledged', extra: Partial<Extract<CardUpdate, { kind: 'issue' }>> = {}): CardUpdate => ({
+    kind: 'issue',
+    change: c,
+    issue: snap,
+    at,
+    ...extra,
+  });
+  const transitionKind = change.kind === 'resolved' ? 'resolved' : change.kind === 'reopened' ? 'reopened' : change.kind === 'escalated' ? 'escalated' : 'created';
   if (change.flappingStarted) {
-    if (!announced && !(critical && s.notifyOnCritical)) return [];
-    const payload: NotificationPayload = {
-      kind: 'issue_flapping',
-      issue: snap,
-      at,
-      transitions: issue.metadata.transitions?.length ?? s.flappingTransitions,
-      window_minutes: s.flappingWindowMinutes,
-    };
-    return [row(payload, `flapping:${issue.id}:${at}`)];
+    if (!hasCard && !critical && !announced) return { rows: [] };
+    const transitions = issue.metadata.transitions?.length ?? s.flappingTransitions;
+    const card = edit(transitionKind, { flappingStarted: true, cycles: Math.floor(transitions / 2) });
+    if (!hasCard) return { card, createCard: true, settleAt: now + s.settleMs, rows: [] };
+    const payload: NotificationPayload = { kind: 'issue_flapping', issue: snap, at, transitions, window_minutes: s.flappingWindowMinutes };
+    return { card, settleAt: now + s.settleMs, rows: [row(payload, `flapping:${issue.id}:${at}`)] };
   }
-  if (issue.metadata.flapping === true) return []; // summarised once when it started
   switch (change.kind) {
     case 'created':
-      return critical && s.notifyOnCritical ? [row({ kind: 'issue_created', issue: snap, at }, `created:${issue.id}`)] : [];
+      return critical ? { card: edit('created'), createCard: true, rows: [] } : { rows: [] };
     case 'escalated':
-      return critical && s.notifyOnCritical
-        ? [row({ kind: 'issue_escalated', issue: snap, at, ...(change.previousSeverity ? { previous_severity: change.previousSeverity } : {}) }, `escalated:${issue.id}:${at}`)]
-        : [];
-    case 'reopened':
-      return critical && s.notifyOnCritical ? [row({ kind: 'issue_reopened', issue: snap, at }, `reopened:${issue.id}:${at}`)] : [];
-    case 'resolved':
-      return announced ? [row({ kind: 'issue_resolved', issue: snap, at }, `resolved:${issue.id}:${issue.resolved_at ?? at}`)] : [];
+      if (!critical) return hasCard ? { card: edit('escalated'), rows: [] } : { rows: [] };
+      if (!hasCard) return { card: edit('escalated'), createCard: true, rows: [] };
+      return {
+        card: edit('escalated'),
+        rows: [row({ kind: 'issue_escalated', issue: snap, at, ...(change.previousSeverity ? { previous_severity: change.previousSeverity } : {}) }, `escalated:${issue.id}:${at}`)],
+      };
+    case 'reopened': {
+      const settleAt = settle();
+      if (hasCard) return { card: edit('reopened'), ...(settleAt !== undefined ? { settleAt } : {}), rows: [] };
+      return critical && issue.metadata.flapping !== true ? { card: edit('reopened'), createCard: true, rows: [] } : { rows: [] };
+    }
+    case 'resolved': {
+      const message = row({ kind: 'issue_resolved', issue: snap, at }, `resolved:${issue.id}:${issue.resolved_at ?? at}`);
+      const settleAt = settle();
+      if (hasCard) return { card: edit('resolved'), ...(settleAt !== undefined ? { settleAt } : {}), rows: s.resolutionMessage ? [message] : [] };
+      return announced ? { rows: [message] } : { rows: [] }; // told about before cards existed (an outbox row)
+    }
     case 'status_changed': {
       const wasActive = change.previousStatus === 'open' || change.previousStatus === 'investigating';
       const ended = issue.status === 'resolved' || issue.status === 'closed';
-      if (!announced || !wasActive || !ended) return [];
-      return [row({ kind: 'issue_resolved', issue: snap, at: now, reason: `Status set to ${issue.status} by a person` }, `resolved:${issue.id}:${issue.resolved_at ?? now}`)];
+      if (hasCard && issue.status === 'investigating') return { card: { ...edit('acknowledged'), at: now }, rows: [] };
+      if (!wasActive || !ended) return hasCard ? { card: { ...edit('acknowledged'), at: now }, rows: [] } : { rows: [] };
+      const message = row({ kind: 'issue_resolved', issue: snap, at: now, reason: `Status set to ${issue.status} by a person` }, `resolved:${issue.id}:${issue.resolved_at ?? now}`);
+      if (hasCard) return { card: { ...edit('closed'), at: now }, settleAt: null, rows: s.resolutionMessage ? [message] : [] };
+      return announced ? { rows: [message] } : { rows: [] };
     }
     case 'fired':
     case 'late':
-      return [];
+      return { rows: [] };
   }
 }
 
@@ -121,49 +165,78 @@ function actionSnapshot(e: ActionEvent): ActionSnapshot {
 }
 
 /**
- * What one remediation event tells Discord (pure). Approval requests always go out (a person must act); executions,
- * verifications and "manual intervention required" follow notifyOnAgentAction. Decisions (approved/rejected/expired)
- * are already shown on the approval message or the issue page.
+ * What one remediation event tells Discord (pure). Approval requests always get a new message (a person must act);
+ * results, verifications and "manual intervention required" follow notifyOnAgentAction, and edit the issue's card.
+ * A new message besides the card only when a person must act: an action that failed or did not help, the first
+ * "manual intervention required". Decisions (approved, rejected, expired, denied) only edit the card.
  */
-export function notificationsForActionEvent(e: ActionEvent, s: NotificationSettings, now: number, analysisSummary?: string): OutboxInsert[] {
+export function planActionEvent(e: ActionEvent, s: NotificationSettings, now: number, card: CardState | undefined, analysisSummary?: string): NotifyPlan {
   const issue = issueSnapshot(e.issue);
   const action = actionSnapshot(e);
+  const hasCard = card !== undefined;
+  const on = (outcome: string, at: number): CardUpdate => ({ kind: 'action', issue, action, outcome, at });
   switch (e.kind) {
     case 'pending_approval':
-      return [row({ kind: 'approval_required', issue, action, at: e.action.created_at }, `approval:${action.id}`, s.useBot ? 'bot' : 'webhook')];
-    case 'executed':
-      if (!s.notifyOnAgentAction) return [];
-      return [
-        row(
-          {
-            kind: 'action_executed',
-            issue,
-            action,
-            success: e.action.success === true,
-            summary: e.message.slice(0, 500),
-            ...(e.action.output ? { output: e.action.output.slice(0, 2_000) } : {}),
-            dry_run: e.action.dry_run,
-            at: e.action.finished_at ?? now,
-          },
-          `executed:${action.id}`,
-        ),
-      ];
-    case 'verified':
-    case 'not_verified':
-      if (!s.notifyOnAgentAction) return [];
-      return [row({ kind: 'action_verified', issue, action, verified: e.kind === 'verified', detail: e.message, at: e.action.verified_at ?? now }, `verified:${action.id}`)];
-    case 'notify': {
-      if (!s.notifyOnAgentAction) return [];
-      // Readonly mode (and unverified actions) end in a note for a person: the analysis plus "Manual intervention required".
-      const summary = analysisSummary ?? e.message;
-      return [row({ kind: 'analysis_manual', issue, summary: summary.slice(0, 2_000), at: e.action.created_at }, `notify:${action.id}`)];
-    }
+      return {
+        ...(hasCard ? { card: on('⏳ awaiting approval', e.action.created_at) } : {}),
+        rows: [row({ kind: 'approval_required', issue, action, at: e.action.created_at }, `approval:${action.id}`, s.useBot ? 'bot' : 'webhook')],
+      };
     case 'approved':
     case 'rejected':
     case 'expired':
-    case 'denied':
+    case 'denied': {
+      if (!hasCard) return { rows: [] };
+      const by = e.action.decided_by ? ` by ${e.action.decided_by}` : '';
+      const word = { approved: `👍 approved${by}`, rejected: `👎 rejected${by}`, expired: '⌛ approval expired', denied: '🚫 denied' }[e.kind];
+      return { card: on(word, now), rows: [] };
+    }
+    case 'executed': {
+      if (!s.notifyOnAgentAction) return { rows: [] };
+      const success = e.action.success === true;
+      const at = e.action.finished_at ?? now;
+      const update = on(e.action.dry_run ? '🧪 dry run' : success ? '🤖 executed' : '❌ failed', at);
+      if (!hasCard) return { card: update, createCard: true, rows: [] };
+      if (success) return { card: update, rows: [] };
+      return {
+        card: update,
+        rows: [
+          row(
+            {
+              kind: 'action_executed',
+              issue,
+              action,
+              success,
+              summary: e.message.slice(0, 500),
+              ...(e.action.output ? { output: e.action.output.slice(0, 2_000) } : {}),
+              dry_run: e.action.dry_run,
+              at,
+            },
+            `executed:${action.id}`,
+          ),
+        ],
+      };
+    }
+    case 'verified':
+    case 'not_verified': {
+      if (!s.notifyOnAgentAction) return { rows: [] };
+      const at = e.action.verified_at ?? now;
+      const verified = e.kind === 'verified';
+      const update = on(verified ? '✅ verified' : '⚠️ did not help', at);
+      if (!hasCard) return { card: update, createCard: true, rows: [] };
+      if (verified) return { card: update, rows: [] };
+      return { card: update, rows: [row({ kind: 'action_verified', issue, action, verified, detail: e.message, at }, `verified:${action.id}`)] };
+    }
+    case 'notify': {
+      if (!s.notifyOnAgentAction) return { rows: [] };
+      // Readonly mode (and unverified actions) end in a note for a person: the analysis plus "Manual intervention required".
+      const summary = analysisSummary ?? e.message;
+      // With a card (a critical issue: already a message that calls for a person) the note goes on the card; an
+      // issue without one (a warning) gets the note as its new message.
+      if (!card) return { rows: [row({ kind: 'analysis_manual', issue, summary: summary.slice(0, 2_000), at: e.action.created_at }, `notify:${action.id}`)] };
+      return { card: { kind: 'action', issue, action: { ...action, summary: `analysis: ${summary.slice(0, 180)}` }, outcome: '🙋 manual intervention required', at: e.action.created_at }, rows: [] };
+    }
     case 'skipped':
-      return [];
+      return { rows: [] };
   }
 }
 
@@ -181,13 +254,44 @@ export class NotificationHooks {
     this.#wake = options.wake ?? (() => undefined);
   }
 
+  async #card(tx: SqlExecutor, issueId: string): Promise<CardState | undefined> {
+    const stored = await this.#repo.cardState(tx, issueId);
+    if (stored === undefined) return undefined;
+    const parsed = CardState.safeParse(stored);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async #apply(tx: SqlExecutor, issueId: string, prev: CardState | undefined, plan: NotifyPlan, now: number): Promise<void> {
+    if (plan.card && (prev || plan.createCard)) {
+      // A transition (created, escalated, resolved, reopened) or a new card is shown at once; other updates of an
+      // existing card (action outcomes, status set to investigating) wait a little, so a burst of them is one edit.
+      const urgent = !prev || plan.rows.length > 0 || (plan.card.kind === 'issue' && plan.card.change !== 'acknowledged');
+      await this.#repo.writeCard(tx, issueId, nextCardState(prev, plan.card), now, {
+        dueAt: urgent ? now : now + this.#settings.detailEditDelayMs,
+        ...(plan.settleAt !== undefined ? { settleAt: plan.settleAt } : {}),
+      });
+    }
+    for (const n of plan.rows) await this.#repo.enqueue(tx, n, now);
+  }
+
   /** tracker.onChanges: runs inside the ingest/mutate transaction. */
   readonly onIssueChanges = async (tx: SqlExecutor, changes: IssueChange[]): Promise<void> => {
     const now = this.#now();
+    // Firings only touch the count on an existing card: one UPDATE per issue per batch, no read (the hot path).
+    const fired = new Map<string, IssueChange>();
     for (const change of changes) {
-      if (change.kind === 'fired' || change.kind === 'late') continue; // the hot path: no query per firing
-      const announced = await this.#repo.wasAnnounced(tx, change.issue.id);
-      for (const n of notificationsForIssueChange(change, this.#settings, announced, now)) await this.#repo.enqueue(tx, n, now);
+      if (change.kind === 'fired' || change.kind === 'late') {
+        fired.set(change.issue.id, change);
+        continue;
+      }
+      fired.delete(change.issue.id);
+      const prev = await this.#card(tx, change.issue.id);
+      const announced = prev !== undefined || (await this.#repo.wasAnnounced(tx, change.issue.id));
+      await this.#apply(tx, change.issue.id, prev, planIssueChange(change, this.#settings, prev !== undefined, announced, now), now);
+    }
+    for (const [issueId, change] of fired) {
+      const value = issueSnapshot(change.issue, change.event?.value, change.event?.units).value ?? undefined;
+      await this.#repo.cardFired(tx, issueId, change.issue.alert_count, value, now + this.#settings.firingEditDelayMs, now);
     }
   };
 
@@ -196,7 +300,8 @@ export class NotificationHooks {
     const now = this.#now();
     for (const e of events) {
       const summary = e.kind === 'notify' && e.cause === 'manual_intervention' ? await this.#repo.latestAnalysisSummary(tx, e.issue.id) : undefined;
-      for (const n of notificationsForActionEvent(e, this.#settings, now, summary)) await this.#repo.enqueue(tx, n, now);
+      const prev = await this.#card(tx, e.issue.id);
+      await this.#apply(tx, e.issue.id, prev, planActionEvent(e, this.#settings, now, prev, summary), now);
     }
   };
 

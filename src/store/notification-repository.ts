@@ -43,6 +43,43 @@ function marks(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/** A claimed card row (issue_cards): the state is parsed JSON, validated by the notify stage. */
+export interface CardRow {
+  issue_id: string;
+  state: unknown;
+  /** The version this claim shows; newer changes leave the card pending. */
+  version: number;
+  channel: OutboxChannel | null;
+  message_id: string | null;
+  group_size: number;
+  posted_at: number | null;
+  attempts: number;
+}
+
+const CardRowSchema = z.object({
+  issue_id: z.string(),
+  state: z.string(),
+  version: z.number(),
+  channel: z.enum(['webhook', 'bot']).nullable(),
+  message_id: z.string().nullable(),
+  group_size: z.number(),
+  posted_at: z.number().nullable(),
+  attempts: z.number(),
+});
+
+function toCardRow(row: Record<string, unknown>): CardRow {
+  const r = CardRowSchema.parse(row);
+  let state: unknown;
+  try {
+    state = JSON.parse(r.state) as unknown;
+  } catch {
+    state = undefined;
+  }
+  return { ...r, state };
+}
+
+const CARD_COLUMNS = 'issue_id, state, version, channel, message_id, group_size, posted_at, attempts';
+
 export interface OutboxCounts {
   pending: number;
   sent: number;
@@ -88,8 +125,53 @@ export class NotificationRepository {
 
   /** True when Discord was (or will be) told about this issue, so its resolution is worth announcing. */
   async wasAnnounced(tx: SqlExecutor, issueId: string): Promise<boolean> {
+    if ((await tx.get('SELECT 1 AS yes FROM issue_cards WHERE issue_id = ?', [issueId])) !== undefined) return true;
     const row = await tx.get(`SELECT 1 AS yes FROM notifications WHERE issue_id = ? AND kind NOT IN ('issue_resolved', 'digest') LIMIT 1`, [issueId]);
     return row !== undefined;
+  }
+
+  /** The card's stored state (parsed JSON, unvalidated), or undefined when the issue has none. */
+  async cardState(tx: SqlExecutor, issueId: string): Promise<unknown> {
+    const row = await tx.get('SELECT state FROM issue_cards WHERE issue_id = ?', [issueId]);
+    if (!row) return undefined;
+    try {
+      return JSON.parse(String(row.state)) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Writes a card's new state: the first write creates it (one per issue: issue_id is the key, so a second agent's
+   * insert becomes an update), every later one bumps its version so the sender edits the message once with the
+   * latest state. settleAt: undefined keeps the timer, null clears it.
+   */
+  async writeCard(tx: SqlExecutor, issueId: string, state: unknown, now: number, options: { dueAt?: number; settleAt?: number | null } = {}): Promise<void> {
+    const keepSettle = options.settleAt === undefined ? 1 : 0;
+    await tx.run(
+      `INSERT INTO issue_cards (issue_id, state, version, shown_version, due_at, settle_at, created_at, updated_at)
+       VALUES (?, ?, 1, 0, ?, ?, ?, ?)
+       ON CONFLICT (issue_id) DO UPDATE SET state = excluded.state, version = version + 1,
+         due_at = CASE WHEN version > shown_version THEN MIN(due_at, excluded.due_at) ELSE excluded.due_at END,
+         settle_at = CASE WHEN ? = 1 THEN settle_at ELSE excluded.settle_at END, updated_at = excluded.updated_at`,
+      [issueId, JSON.stringify(state), options.dueAt ?? now, options.settleAt ?? null, now, now, keepSettle],
+    );
+  }
+
+  /**
+   * A firing of an issue with a card: the count and value change on the card with one UPDATE, no read. Such an edit
+   * is not urgent: it waits until laterAt unless a real change is already pending, so 10,000 firings cost a few edits.
+   * A storm summary shows no counts: its cards' state is updated without an edit.
+   */
+  async cardFired(tx: SqlExecutor, issueId: string, alertCount: number, value: string | undefined, laterAt: number, now: number): Promise<void> {
+    await tx.run(
+      `UPDATE issue_cards SET
+         state = CASE WHEN ? IS NULL THEN json_set(state, '$.issue.alert_count', ?) ELSE json_set(state, '$.issue.alert_count', ?, '$.issue.value', ?) END,
+         due_at = CASE WHEN version > shown_version OR group_size > 1 THEN due_at ELSE ? END,
+         version = CASE WHEN group_size > 1 THEN version ELSE version + 1 END, updated_at = ?
+       WHERE issue_id = ?`,
+      [value ?? null, alertCount, alertCount, value ?? null, laterAt, now, issueId],
+    );
   }
 
   /** The summary of the issue's latest analysis comment (for "🤖 Analysis: … Manual intervention required."). */
@@ -142,6 +224,148 @@ export class NotificationRepository {
     }
     if (broken.length > 0) await this.markFailed(broken, 'payload is not a valid notification');
     return { token, items };
+  }
+
+  // ---- cards (live messages) ------------------------------------------------------------------------
+
+  /**
+   * Claims up to `limit` cards with a pending change that is due, for leaseMs (as claimDue: two agents never claim
+   * one card, so they never post two live messages for one issue). unposted: only cards without a message yet.
+   */
+  async claimCards(now: number, leaseMs: number, limit: number, options: { unposted?: boolean } = {}): Promise<{ token: string; cards: CardRow[] }> {
+    const token = randomUUID();
+    const rows = await this.#db.transaction(async (tx) => {
+      const due = await tx.all(
+        `SELECT issue_id FROM issue_cards
+         WHERE version > shown_version AND due_at <= ? AND (claim_until IS NULL OR claim_until <= ?) ${options.unposted ? 'AND message_id IS NULL' : ''}
+         ORDER BY (message_id IS NULL) DESC, due_at, issue_id LIMIT ?`,
+        [now, now, limit],
+      );
+      const ids = due.map((r) => String(r.issue_id));
+      for (const part of chunks(ids)) {
+        await tx.run(`UPDATE issue_cards SET claim_token = ?, claim_until = ? WHERE issue_id IN (${marks(part.length)})`, [token, now + leaseMs, ...part]);
+      }
+      return ids.length === 0 ? [] : tx.all(`SELECT ${CARD_COLUMNS} FROM issue_cards WHERE claim_token = ? ORDER BY created_at, issue_id`, [token]);
+    });
+    return { token, cards: rows.map(toCardRow) };
+  }
+
+  /** Cards waiting for their first message (a storm folds them into a summary). */
+  async countUnpostedCards(now: number): Promise<number> {
+    const row = await this.#db.get(
+      `SELECT COUNT(*) AS n FROM issue_cards WHERE version > shown_version AND message_id IS NULL AND due_at <= ? AND (claim_until IS NULL OR claim_until <= ?)`,
+      [now, now],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** Every card a (storm summary) message shows, to render it whole. */
+  async cardsOfMessage(messageId: string): Promise<CardRow[]> {
+    return (await this.#db.all(`SELECT ${CARD_COLUMNS} FROM issue_cards WHERE message_id = ? ORDER BY created_at, issue_id`, [messageId])).map(toCardRow);
+  }
+
+  /**
+   * Records what Discord now shows: each card's claimed version, and the message it lives in (a new post sets it).
+   * Cards of the message that were not claimed but are shown whole by this edit are marked shown up to `others`.
+   */
+  async markCardsShown(
+    shown: { issue_id: string; version: number }[],
+    token: string,
+    where: { channel: OutboxChannel; messageId: string; groupSize: number; posted: boolean },
+    now: number,
+  ): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const c of shown) {
+        await tx.run(
+          `UPDATE issue_cards SET shown_version = MAX(shown_version, ?), channel = ?, message_id = ?, group_size = ?,
+             posted_at = CASE WHEN ? = 1 THEN ? ELSE posted_at END, attempts = 0, last_error = NULL,
+             claim_token = CASE WHEN claim_token = ? THEN NULL ELSE claim_token END, claim_until = CASE WHEN claim_token = ? THEN NULL ELSE claim_until END
+           WHERE issue_id = ?`,
+          [c.version, where.channel, where.messageId, where.groupSize, where.posted ? 1 : 0, now, token, token, c.issue_id],
+        );
+      }
+    });
+  }
+
+  /**
+   * Gives claimed cards back, due at dueAt. freshMessage: the message is gone (deleted, or too old to edit), so the
+   * next send posts a new one and keeps its id.
+   */
+  async releaseCards(ids: string[], token: string, dueAt: number, options: { countAttempt: boolean; error?: string; freshMessage?: boolean }): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const part of chunks(ids)) {
+        await tx.run(
+          `UPDATE issue_cards SET due_at = ?, claim_token = NULL, claim_until = NULL, attempts = attempts + ?, last_error = COALESCE(?, last_error),
+             message_id = CASE WHEN ? = 1 THEN NULL ELSE message_id END, group_size = CASE WHEN ? = 1 THEN 1 ELSE group_size END
+           WHERE claim_token = ? AND issue_id IN (${marks(part.length)})`,
+          [dueAt, options.countAttempt ? 1 : 0, options.error ?? null, options.freshMessage ? 1 : 0, options.freshMessage ? 1 : 0, token, ...part],
+        );
+      }
+    });
+  }
+
+  /**
+   * The message is gone (deleted, or too old to edit): every card it showed is posted afresh, with its latest state.
+   * Cards that showed everything get a version bump so they are pending again.
+   */
+  async dropMessage(messageId: string, now: number): Promise<void> {
+    await this.#db.run(
+      `UPDATE issue_cards SET message_id = NULL, group_size = 1, due_at = ?, version = CASE WHEN version > shown_version THEN version ELSE version + 1 END
+       WHERE message_id = ?`,
+      [now, messageId],
+    );
+  }
+
+  /** A card Discord refused (400): that version is given up (logged), a later change tries again. */
+  async giveUpCards(ids: string[], token: string, error: string): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const part of chunks(ids)) {
+        await tx.run(
+          `UPDATE issue_cards SET shown_version = version, claim_token = NULL, claim_until = NULL, last_error = ? WHERE claim_token = ? AND issue_id IN (${marks(part.length)})`,
+          [error, token, ...part],
+        );
+      }
+    });
+  }
+
+  /** Cards whose settle timer ran out (a flapping issue quiet for the settle time). */
+  async cardsToSettle(now: number): Promise<{ issue_id: string; settle_at: number; state: unknown }[]> {
+    const rows = await this.#db.all('SELECT issue_id, settle_at, state FROM issue_cards WHERE settle_at IS NOT NULL AND settle_at <= ? LIMIT 100', [now]);
+    return rows.map((r) => {
+      let state: unknown;
+      try {
+        state = JSON.parse(String(r.state)) as unknown;
+      } catch {
+        state = undefined;
+      }
+      return { issue_id: String(r.issue_id), settle_at: Number(r.settle_at), state };
+    });
+  }
+
+  /** Writes the settled state, unless the card changed (and re-armed its timer) in between: a compare-and-set. */
+  async settleCard(issueId: string, expectedSettleAt: number, state: unknown, now: number): Promise<boolean> {
+    const r = await this.#db.run(
+      `UPDATE issue_cards SET state = ?, version = version + 1, settle_at = NULL, due_at = ?, updated_at = ? WHERE issue_id = ? AND settle_at = ?`,
+      [JSON.stringify(state), now, now, issueId, expectedSettleAt],
+    );
+    return r.changes === 1;
+  }
+
+  /** When the next card work is due: a pending edit, an expired claim, or a settle timer (undefined: none). */
+  async nextCardDueAt(): Promise<number | undefined> {
+    const row = await this.#db.get(
+      `SELECT MIN(at) AS at FROM (
+         SELECT MAX(due_at, COALESCE(claim_until, 0)) AS at FROM issue_cards WHERE version > shown_version
+         UNION ALL SELECT settle_at AS at FROM issue_cards WHERE settle_at IS NOT NULL)`,
+    );
+    return row && row.at !== null && row.at !== undefined ? Number(row.at) : undefined;
+  }
+
+  async cardCounts(): Promise<{ cards: number; pending: number; posted: number }> {
+    const row = await this.#db.get(
+      'SELECT COUNT(*) AS cards, SUM(CASE WHEN version > shown_version THEN 1 ELSE 0 END) AS pending, SUM(CASE WHEN message_id IS NOT NULL THEN 1 ELSE 0 END) AS posted FROM issue_cards',
+    );
+    return { cards: Number(row?.cards ?? 0), pending: Number(row?.pending ?? 0), posted: Number(row?.posted ?? 0) };
   }
 
   async markSent(ids: number[], token: string, now: number, messageId: string | null): Promise<void> {
@@ -207,6 +431,11 @@ export class NotificationRepository {
        FROM notifications ${where} ORDER BY id LIMIT ?`,
       [...args, filter.limit ?? 1_000],
     );
+  }
+
+  /** Whether any digest was ever queued (a fresh install has none, so it sends no catch-up digest). */
+  async hasDigest(): Promise<boolean> {
+    return (await this.#db.get(`SELECT 1 AS yes FROM notifications WHERE kind = 'digest' LIMIT 1`)) !== undefined;
   }
 
   async hasKey(dedupKey: string): Promise<boolean> {

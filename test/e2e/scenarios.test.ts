@@ -145,17 +145,14 @@ async function cpuScenario(approveVia: 'cli' | 'discord-button'): Promise<IssueD
   expect(actions).toHaveLength(1);
   expect(actions[0]).toMatchObject({ id: pending.id, status: 'succeeded', success: true, decided_by: approver, verification: 'verified' });
 
-  const embeds = await settledEmbeds(discord, 4);
-  expect(embeds.map((e) => e.title)).toEqual([
-    '⚠️ Action requires approval: kill_process',
-    `🤖 Executed: ${pending.action_type} pid=${burner.pid} name=buggy-app startTime=${String(pending.params.startTime)} signal=SIGTERM`,
-    `✅ Verified: kill_process pid=${burner.pid} name=buggy-app startTime=${String(pending.params.startTime)} signal=SIGTERM`,
-    '✅ Resolved: buggy_app_cpu_usage on scenario-host',
-  ]);
-  expect(embeds[1]!.fields).toMatchObject({ 'Approved by': approver });
-  expect(embeds[1]!.description).toContain('✅ kill_process: Process buggy-app killed'); // the seed's step 8, on Discord too
-  expect(embeds[2]!.description).toBe('Verified: alert cleared 0 min after kill_process');
-  expect(embeds.slice(1).every((e) => e.via === 'webhook')).toBe(true);
+  // The approval request is a new message; the issue's live card (posted with the first result) is edited to its
+  // final state: resolved, with the action, who approved it and its verification.
+  const summary = `kill_process pid=${burner.pid} name=buggy-app startTime=${String(pending.params.startTime)} signal=SIGTERM`;
+  await waitFor('the card to show the verification', () => embedsOf(discord).some((e) => e.fields.Actions?.startsWith('✅ verified')), PHASE_MS);
+  const embeds = await settledEmbeds(discord, 2);
+  expect(embeds.map((e) => e.title)).toEqual(['⚠️ Action requires approval: kill_process', '✅ Resolved: buggy_app_cpu_usage on scenario-host']);
+  expect(embeds[1]!.fields).toMatchObject({ Status: 'resolved', Actions: `✅ verified: ${summary} · approved by ${approver}` });
+  expect(embeds[1]!.via).toBe('webhook');
   expect(await daemon.stop()).toBe(0);
   return done;
 }
@@ -213,14 +210,11 @@ describe.skipIf(!hasNetdata)('the seed scenarios, end to end', () => {
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ action_type: 'cleanup_disk', risk: 'low', status: 'succeeded', decided_by: 'agent', verification: 'verified', params: { path: root, olderThanDays: 1 } });
 
-    const embeds = await settledEmbeds(discord, 4);
-    expect(embeds.map((e) => e.title)).toEqual([
-      '🔴 New critical issue: scenario_disk_space_usage on scenario-host',
-      `🤖 Executed: cleanup_disk path=${root} olderThanDays=1`,
-      `✅ Verified: cleanup_disk path=${root} olderThanDays=1`,
-      '✅ Resolved: scenario_disk_space_usage on scenario-host',
-    ]);
-    expect(embeds[1]!.fields.Output).toBe(`9 file(s), 9MB removed under ${root} older than 1 day(s)`);
+    // One live message: the critical issue's card, edited with the cleanup, its verification and the resolution.
+    await waitFor('the card to show the verification', () => embedsOf(discord).some((e) => e.fields.Actions?.startsWith('✅ verified')), PHASE_MS);
+    const embeds = await settledEmbeds(discord, 1);
+    expect(embeds.map((e) => e.title)).toEqual(['✅ Resolved: scenario_disk_space_usage on scenario-host']);
+    expect(embeds[0]!.fields).toMatchObject({ Status: 'resolved', Actions: `✅ verified: cleanup_disk path=${root} olderThanDays=1 · approved by agent` });
     expect(await daemon.stop()).toBe(0);
   });
 
@@ -300,12 +294,13 @@ describe.skipIf(!hasNetdata)('the seed scenarios, end to end', () => {
     const cpu = await issueTitled(daemon, 'opsagent_test_cpu_usage');
     await nd.raise('opsagent_test.disk_usage', 'opsagent_test_disk_usage', 95, 'CRITICAL', PHASE_MS);
     const disk = await issueTitled(daemon, 'opsagent_test_disk_usage');
-    // Both issues analysed and their follow-ups sent: per issue "new critical", the log_analysis approval, the note.
+    // Both issues analysed and their follow-ups sent: per issue its live card ("new critical", which also carries the
+    // analysis note) and the log_analysis approval.
     await waitFor('both analyses', async () => {
       const [a, b] = await Promise.all([daemon.issue(cpu.id), daemon.issue(disk.id)]);
       return [a, b].every((d) => d.comments.some((c) => c.comment_type === 'analysis') && d.actions.length === 2);
     }, PHASE_MS);
-    const before = await settledEmbeds(discord, 6);
+    const before = await settledEmbeds(discord, 4);
 
     // Repeated firings: CRITICAL ↔ WARNING, each held until Netdata reports it, then ~1 s more.
     const repeats = 11;

@@ -6,7 +6,11 @@ import { onTestFinished } from 'vitest';
  * A fake Discord on 127.0.0.1 speaking the wire formats of PROTOCOLS §1–§2: Execute Webhook (204, or 200 + message
  * with ?wait=true), embed-limit validation (400 code 50035), scriptable 429 (retry_after + X-RateLimit-* headers),
  * 5xx and 404 (code 10015 Unknown Webhook), and the bot's Create Message requiring `Authorization: Bot <token>`.
- * Records every request and every accepted message.
+ * Edits: Edit Webhook Message `PATCH /webhooks/{id}/{token}/messages/{message_id}` (only the webhook's own messages)
+ * and the bot's Edit Message `PATCH /channels/{id}/messages/{message_id}`, both answering 200 + the message; an unknown
+ * or deleted message answers 404 code 10008 Unknown Message; a scripted 30046 answers as Discord does for too many
+ * edits of messages older than an hour (429 + code 30046). Posts and edits report different X-RateLimit-Bucket ids.
+ * Records every request, every accepted message (its body is the latest edit: what the channel shows) and every edit.
  */
 
 export interface RecordedMessage {
@@ -16,6 +20,14 @@ export interface RecordedMessage {
   at: number;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown> & { embeds?: Record<string, unknown>[]; content?: string; components?: unknown[] };
+}
+
+export interface RecordedEdit {
+  messageId: string;
+  via: 'webhook' | 'bot';
+  path: string;
+  at: number;
+  body: RecordedMessage['body'];
 }
 
 export interface RecordedRequest {
@@ -29,6 +41,7 @@ export type ScriptedResponse =
   | { status: 429; retryAfter: number; global?: boolean }
   | { status: 500 | 502 | 503 }
   | { status: 404 }
+  | { status: 30046; retryAfter?: number }
   | { status: 'hang'; ms: number };
 
 export interface FakeDiscord {
@@ -38,8 +51,13 @@ export interface FakeDiscord {
   apiBaseUrl: string;
   botToken: string;
   channelId: string;
+  /** Every message posted, in order; each body is the message as it shows now (after its edits). */
   messages: RecordedMessage[];
+  /** Every accepted edit, in order. */
+  edits: RecordedEdit[];
   requests: RecordedRequest[];
+  /** Deletes a message as a person in the channel would: later edits of it answer 404 code 10008. */
+  deleteMessage(id: string): void;
   /** Responses for the next requests, in order, before normal behaviour resumes. */
   script(...responses: ScriptedResponse[]): void;
   /** Every request answers this status (e.g. 503) until called with undefined. */
@@ -50,6 +68,10 @@ export interface FakeDiscord {
 
 const WEBHOOK = /^\/api(?:\/v(\d+))?\/webhooks\/(\d+)\/([A-Za-z0-9_.-]+)$/;
 const CHANNEL_MESSAGES = /^\/api\/v10\/channels\/(\d+)\/messages$/;
+const WEBHOOK_MESSAGE = /^\/api(?:\/v(\d+))?\/webhooks\/(\d+)\/([A-Za-z0-9_.-]+)\/messages\/(\d+)$/;
+const CHANNEL_MESSAGE = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/;
+/** Bucket ids as Discord sends them: opaque, one per route group. */
+const BUCKETS = { post: 'a06de3d0b51d5eb6c4d6b2e1b2f7f30a', edit: '3f1c9e2b7d4a6e8f0c2b4d6e8fa1c3e5' } as const;
 const CALLBACK = /^\/api\/v10\/interactions\/(\d+)\/([^/]+)\/callback$/;
 
 function len(s: unknown): number {
@@ -94,7 +116,9 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
   const botToken = options.botToken ?? 'fake-bot-token';
   const channelId = options.channelId ?? '1150000000000000000';
   const messages: RecordedMessage[] = [];
+  const edits: RecordedEdit[] = [];
   const requests: RecordedRequest[] = [];
+  const deletedMessages = new Set<string>();
   const scripted: ScriptedResponse[] = [];
   let down: number | undefined;
   let deleted = false;
@@ -121,7 +145,9 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const raw = Buffer.concat(chunks).toString('utf8');
-        if (req.method !== 'POST') return send(req, res, 405, { message: '405: Method Not Allowed', code: 0 });
+        if (req.method !== 'POST' && req.method !== 'PATCH') return send(req, res, 405, { message: '405: Method Not Allowed', code: 0 });
+        const isEdit = req.method === 'PATCH';
+        const bucket = { 'X-RateLimit-Bucket': isEdit ? BUCKETS.edit : BUCKETS.post };
         const next = scripted.shift();
         if (next?.status === 'hang') {
           await new Promise((r) => setTimeout(r, next.ms));
@@ -140,7 +166,18 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
               'X-RateLimit-Reset-After': String(next.retryAfter),
               'X-RateLimit-Scope': next.global ? 'global' : 'user',
               ...(next.global ? { 'X-RateLimit-Global': 'true' } : {}),
+              ...bucket,
             },
+          );
+        }
+        if (next?.status === 30046 && isEdit) {
+          const retryAfter = next.retryAfter ?? 60;
+          return send(
+            req,
+            res,
+            429,
+            { message: 'Maximum number of edits to messages older than 1 hour reached. Try again later', code: 30046, retry_after: retryAfter, global: false },
+            { 'Retry-After': String(Math.ceil(retryAfter)), 'X-RateLimit-Scope': 'user', ...bucket },
           );
         }
         if (next && next.status >= 500) return send(req, res, next.status, { message: 'upstream error', code: 0 });
@@ -154,7 +191,49 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
         }
 
         const callback = CALLBACK.exec(url.pathname);
-        if (callback) return send(req, res, 204);
+        if (callback && !isEdit) return send(req, res, 204);
+
+        if (isEdit) {
+          const hook = WEBHOOK_MESSAGE.exec(url.pathname);
+          const chan = CHANNEL_MESSAGE.exec(url.pathname);
+          let messageId: string;
+          if (hook) {
+            if (deleted) return send(req, res, 404, { message: 'Unknown Webhook', code: 10015 }, bucket);
+            messageId = hook[4]!;
+          } else if (chan) {
+            if (req.headers.authorization !== `Bot ${botToken}`) return send(req, res, 401, { message: '401: Unauthorized', code: 0 }, bucket);
+            if (chan[1] !== channelId) return send(req, res, 404, { message: 'Unknown Channel', code: 10003 }, bucket);
+            messageId = chan[2]!;
+          } else {
+            return send(req, res, 404, { message: '404: Not Found', code: 0 });
+          }
+          const target = messages.find((m) => m.id === messageId && m.via === (hook ? 'webhook' : 'bot'));
+          if (!target || deletedMessages.has(messageId)) return send(req, res, 404, { message: 'Unknown Message', code: 10008 }, bucket);
+          const patch = body as RecordedMessage['body'];
+          if ('username' in patch) return send(req, res, 400, { code: 50035, message: 'Invalid Form Body', errors: { username: { _errors: [{ code: 'UNKNOWN_FIELD', message: 'Unknown field' }] } } }, bucket);
+          const merged = { ...target.body, ...patch };
+          const invalid = validateMessage(merged);
+          if (invalid) return send(req, res, 400, { code: 50035, message: 'Invalid Form Body', errors: invalid }, bucket);
+          target.body = merged;
+          edits.push({ messageId, via: target.via, path: req.url ?? '', at: Date.now(), body: patch });
+          return send(
+            req,
+            res,
+            200,
+            {
+              id: messageId,
+              type: 0,
+              channel_id: channelId,
+              ...(hook ? { webhook_id: hook[2] } : {}),
+              content: merged.content ?? '',
+              embeds: merged.embeds ?? [],
+              components: merged.components ?? [],
+              timestamp: new Date(target.at).toISOString(),
+              edited_timestamp: new Date().toISOString(),
+            },
+            bucket,
+          );
+        }
 
         const webhook = WEBHOOK.exec(url.pathname);
         const channel = CHANNEL_MESSAGES.exec(url.pathname);
@@ -191,8 +270,8 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
           components: (body as { components?: unknown[] }).components ?? [],
           timestamp: new Date().toISOString(),
         };
-        if (webhook && url.searchParams.get('wait') !== 'true') return send(req, res, 204);
-        return send(req, res, 200, message);
+        if (webhook && url.searchParams.get('wait') !== 'true') return send(req, res, 204, undefined, bucket);
+        return send(req, res, 200, message, bucket);
       })();
     });
   });
@@ -214,7 +293,11 @@ export async function startFakeDiscord(options: { botToken?: string; channelId?:
     botToken,
     channelId,
     messages,
+    edits,
     requests,
+    deleteMessage: (id) => {
+      deletedMessages.add(id);
+    },
     script: (...r) => scripted.push(...r),
     setDown: (status) => {
       down = status;

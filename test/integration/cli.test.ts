@@ -123,7 +123,7 @@ describe('the opsagent CLI', () => {
 });
 
 describe('Discord notifications from the CLI', () => {
-  it('queues the announcement of a critical issue ingested with the CLI, for the daemon to send', async () => {
+  it('queues the live card of a critical issue ingested with the CLI, for the daemon to send', async () => {
     const dir = tempDir();
     const db = join(dir, 'cli.db');
     const config = join(dir, 'netdata.yaml');
@@ -132,7 +132,9 @@ describe('Discord notifications from the CLI', () => {
     expect(r.code).toBe(0);
     const sqlite = new Database(db, { readonly: true });
     try {
-      expect(sqlite.prepare(`SELECT status, dedup_key FROM notifications`).all()).toEqual([{ status: 'pending', dedup_key: expect.stringMatching(/^created:issue-/) }]);
+      // The announcement is the issue's live card: queued (version 1, nothing shown yet, no message id) for the daemon.
+      expect(sqlite.prepare(`SELECT version, shown_version, message_id FROM issue_cards`).all()).toEqual([{ version: 1, shown_version: 0, message_id: null }]);
+      expect(sqlite.prepare(`SELECT COUNT(*) AS n FROM notifications`).get()).toEqual({ n: 0 });
     } finally {
       sqlite.close();
     }

@@ -109,8 +109,9 @@ describe('Discord approvals', () => {
     const t = await setup();
     expect(t.action.status).toBe('pending_approval');
     const deadline = Date.now() + 10_000;
-    while (t.discord.messages.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const [posted] = t.discord.messages;
+    // The critical issue's live card goes to the webhook; the approval request is the bot's message with buttons.
+    while (!t.discord.messages.some((m) => m.via === 'bot') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const posted = t.discord.messages.find((m) => m.via === 'bot');
     expect(posted?.via).toBe('bot');
     expect(posted?.headers.authorization).toBe(`Bot ${t.discord.botToken}`);
     expect(String(posted?.headers['user-agent'])).toMatch(/^DiscordBot \(/);
