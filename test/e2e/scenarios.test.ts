@@ -7,6 +7,7 @@ import { NETDATA_MISSING, netdataBinary, startNetdata, type TestNetdata } from '
 import { scenarioConfig, startScenarioDaemon, waitFor, type IssueDetailView, type ScenarioDaemon } from '../helpers/scenario-daemon.js';
 import { applicationKeys, embedsOf, signedButtonClick } from '../helpers/scenario-discord.js';
 import { cpuPercentSampler, directoryBytes, rssMiB, spawnNamed, startCpuBurner, startGaugePusher, startMemoryHog, writeFiles } from '../helpers/scenario-processes.js';
+import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
 
 /**
  * The seed's three scenarios (docs/scenarios.md), each against an isolated real Netdata, the daemon started as a user
@@ -157,7 +158,8 @@ async function cpuScenario(approveVia: 'cli' | 'discord-button'): Promise<IssueD
   return done;
 }
 
-describe.skipIf(!hasNetdata)('the seed scenarios, end to end', () => {
+describe.skipIf(skipWithout(hasNetdata))('the seed scenarios, end to end', () => {
+  requirePeerForAll(hasNetdata, NETDATA_MISSING);
   it('1. CPU spike (limited): kill_process waits for approval, a human approves with the CLI, buggy-app is killed, the alarm clears, verified', { timeout: 120_000 }, async () => {
     expect(await cpuScenario('cli')).toMatchObject({ status: 'resolved', title: 'buggy_app_cpu_usage' });
   });

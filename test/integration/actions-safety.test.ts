@@ -16,17 +16,13 @@ import { wirePipeline } from '../../src/pipeline/wire.js';
 import { fakeSystemctl } from '../helpers/fake-systemctl.js';
 import { openTempStore, tempDir } from '../helpers/temp-store.js';
 import { executionContext } from '../helpers/execution-context.js';
+import { IS_ROOT, requirePeer, ROOT_MISSING, skipWithout } from '../helpers/peers.js';
 
 /**
  * The adversarial probes of restart_service, cleanup_disk and kill_process, against real processes, real files and a
  * real bind mount. Tests that need root (mount --bind, chown) run as root; under CI=true without root they fail
  * with a message saying so instead of skipping.
  */
-const IS_ROOT = process.getuid?.() === 0;
-const SKIP_ROOT_TESTS = !IS_ROOT && process.env.CI !== 'true';
-function requireRoot(): void {
-  if (!IS_ROOT) throw new Error('this test needs root (it makes a real bind mount and chowns directories): run it as root, or without CI=true to skip it');
-}
 
 const context = executionContext;
 
@@ -109,8 +105,8 @@ describe('restart_service: only plain services, never the machine, a session, th
 });
 
 describe('cleanup_disk: never leaves the mount of its root, never walks a root another user can redirect', () => {
-  it.skipIf(SKIP_ROOT_TESTS)('does not delete through a bind mount of the same filesystem below the root (find -xdev alone would)', async () => {
-    requireRoot();
+  it.skipIf(skipWithout(IS_ROOT))('does not delete through a bind mount of the same filesystem below the root (find -xdev alone would)', async () => {
+    requirePeer(IS_ROOT, ROOT_MISSING);
     const base = tempDir();
     const root = join(base, 'root');
     const outside = join(base, 'outside');
@@ -143,8 +139,8 @@ describe('cleanup_disk: never leaves the mount of its root, never walks a root a
     }
   });
 
-  it.skipIf(SKIP_ROOT_TESTS)('refuses a root that is missing, planted as a symlink, owned by another user or below a directory others can write to', async () => {
-    requireRoot();
+  it.skipIf(skipWithout(IS_ROOT))('refuses a root that is missing, planted as a symlink, owned by another user or below a directory others can write to', async () => {
+    requirePeer(IS_ROOT, ROOT_MISSING);
     const base = tempDir();
     const target = join(base, 'victim');
     mkdirSync(target);

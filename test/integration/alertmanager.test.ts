@@ -7,13 +7,15 @@ import type { Issue } from '../../src/model/issue.js';
 import { alertmanagerFingerprint } from '../../src/sources/alertmanager-webhook.js';
 import { ALERTMANAGER_MISSING, alertmanagerBinary, startAlertmanager } from '../helpers/alertmanager.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
 
 const available = alertmanagerBinary() !== undefined;
 if (!available) console.warn(ALERTMANAGER_MISSING);
 
 const TOKEN = 'am-test-token-0123456789abcdefghijkl';
 
-describe.skipIf(!available)('real Alertmanager -> POST /api/v1/webhooks/alertmanager', () => {
+describe.skipIf(skipWithout(available))('real Alertmanager -> POST /api/v1/webhooks/alertmanager', () => {
+  requirePeerForAll(available, ALERTMANAGER_MISSING);
   it('delivers firing and resolved alerts that open and resolve issues with the documented label mapping', async () => {
     const dir = tempDir();
     const config = defaultConfig({ netdata: { url: '' }, opsagent: { serverId: 'agent-host' }, server: { host: '127.0.0.1', port: 0, apiToken: TOKEN } });

@@ -7,8 +7,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
-import { freePort, netdataBinary, startNetdata } from '../helpers/netdata.js';
+import { freePort, NETDATA_MISSING, netdataBinary, startNetdata } from '../helpers/netdata.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { requirePeer, skipWithout } from '../helpers/peers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -75,7 +76,8 @@ describe('opsagent daemon', () => {
     expect(metrics).toMatch(/opsagent_poll_errors_total\{source="netdata",url="[^"]+"\} [1-9]/);
   });
 
-  it.skipIf(netdataBinary() === undefined)('polls a real Netdata and counts its events in /metrics, then logs its recovery', async () => {
+  it.skipIf(skipWithout(netdataBinary() !== undefined))('polls a real Netdata and counts its events in /metrics, then logs its recovery', async () => {
+    requirePeer(netdataBinary() !== undefined, NETDATA_MISSING);
     const nd = await startNetdata();
     const dir = tempDir();
     const { logger, lines } = captureLogger();

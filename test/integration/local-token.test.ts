@@ -8,6 +8,7 @@ import { createLogger, silentLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { IS_ROOT, requirePeer, ROOT_MISSING, skipWithout } from '../helpers/peers.js';
 
 function config(apiToken = '') {
   return defaultConfig({ netdata: { url: '' }, server: { host: '127.0.0.1', port: 0, apiToken }, opsagent: { serverId: 'token-host' }, analysis: { enabled: false }, discord: { enabled: false } });
@@ -86,7 +87,8 @@ describe('the local API token (no server.apiToken)', () => {
     expect(existsSync(join(dir, 'api-token'))).toBe(false);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('a local user who cannot read the file cannot get the token (run as nobody)', async () => {
+  it.skipIf(skipWithout(IS_ROOT))('a local user who cannot read the file cannot get the token (run as nobody)', async () => {
+    requirePeer(IS_ROOT, ROOT_MISSING);
     const dir = tempDir();
     chmodSync(dir, 0o755); // the directory is listable, as a data directory often is; the file is not readable
     const a = await startAgent(config(), silentLogger(), { dbUrl: `file:${join(dir, 'opsagent.db')}` });

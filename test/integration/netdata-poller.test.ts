@@ -4,6 +4,7 @@ import { NetdataPoller } from '../../src/sources/netdata-poller.js';
 import type { Issue } from '../../src/model/issue.js';
 import { NETDATA_MISSING, netdataBinary, startNetdata, type TestNetdata } from '../helpers/netdata.js';
 import { openTempStore } from '../helpers/temp-store.js';
+import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
 
 /** Real isolated Netdata 1.37 (test/fixtures/netdata), polled every 300 ms. */
 
@@ -48,7 +49,8 @@ async function issueOf(store: TempStore, name: string, pred: (i: Issue) => boole
   });
 }
 
-describe.skipIf(!available)('Netdata poller against a real Netdata', () => {
+describe.skipIf(skipWithout(available))('Netdata poller against a real Netdata', () => {
+  requirePeerForAll(available, NETDATA_MISSING);
   it('turns two alarms into two issues, escalates, resolves on CLEAR and reopens on a re-raise', async () => {
     const nd = await startNetdata();
     const store = await openTempStore();

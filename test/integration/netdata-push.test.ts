@@ -7,6 +7,7 @@ import { startAgent } from '../../src/main.js';
 import type { Issue } from '../../src/model/issue.js';
 import { ALARM_NOTIFY, NETDATA_MISSING, netdataBinary, startNetdata } from '../helpers/netdata.js';
 import { tempDir } from '../helpers/temp-store.js';
+import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
 
 /** Netdata's own alarm-notify.sh with the shipped contrib snippet pushes to our webhook. */
 
@@ -24,7 +25,8 @@ if (!available) console.warn(NETDATA_MISSING);
 const SNIPPET = join(import.meta.dirname, '..', '..', 'contrib', 'netdata', 'health_alarm_notify.conf');
 const TOKEN = 'push-test-token-0123456789abcdefghij';
 
-describe.skipIf(!available)('Netdata push (real alarm-notify.sh -> POST /api/v1/webhooks/netdata)', () => {
+describe.skipIf(skipWithout(available))('Netdata push (real alarm-notify.sh -> POST /api/v1/webhooks/netdata)', () => {
+  requirePeerForAll(available, NETDATA_MISSING);
   it('delivers WARNING, CRITICAL and CLEAR notifications that open, escalate and resolve one issue', async () => {
     const dir = tempDir();
     const config = defaultConfig({ netdata: { url: '' }, server: { host: '127.0.0.1', port: 0, apiToken: TOKEN } });

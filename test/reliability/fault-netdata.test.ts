@@ -8,6 +8,7 @@ import { NETDATA_MISSING, netdataBinary, startNetdata, type TestNetdata } from '
 import { tempDir } from '../helpers/temp-store.js';
 import { recordPart } from './figures.js';
 import { checkAccounting, dbFacts, requestPlanner, rng, SEED, send, sleep, until, workers } from './support.js';
+import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
 
 const available = netdataBinary() !== undefined;
 if (!available) console.warn(NETDATA_MISSING);
@@ -59,7 +60,8 @@ async function killNetdata(nd: TestNetdata): Promise<void> {
   for (const [kid, cmd] of kids) if (cmd && cmdline(kid) === cmd) process.kill(kid, 'SIGKILL');
 }
 
-describe.skipIf(!available)('Netdata killed and restarted mid-storm', () => {
+describe.skipIf(skipWithout(available))('Netdata killed and restarted mid-storm', () => {
+  requirePeerForAll(available, NETDATA_MISSING);
   it('the poller recovers after a kill -9 (state kept) and a fresh restart, and counts each transition once', async () => {
     const started = Date.now();
     const nd = await startNetdata();
