@@ -214,6 +214,24 @@ export class NotificationSender {
     }
   }
 
+  /** A 429: waits out its route (and every route, when Discord says the limit is global); returns when to try again. */
+  #rateLimited(route: Route, outcome: { retryAfterMs: number; global: boolean; rate: { bucket?: string | undefined } }, now: number): number {
+    const until = now + outcome.retryAfterMs;
+    this.#block(route, until, outcome.global ? undefined : outcome.rate.bucket);
+    if (outcome.global) this.#block(route === 'post' ? 'edit' : 'post', until, undefined);
+    return until;
+  }
+
+  /** Discord unreachable or 5xx: backs every route off, longer after each failure in a row; returns when to try again. */
+  #backOff(error: string, now: number): number {
+    this.#failures++;
+    const until = now + backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
+    this.#block('post', until, undefined);
+    this.#block('edit', until, undefined);
+    this.#lastError = error;
+    return until;
+  }
+
   /** Where cards are posted: the webhook, or the bot's channel when there is no webhook. */
   #cardChannel(): OutboxChannel | undefined {
     if (this.#o.client.hasWebhook && !this.#channels.webhook.fatal) return 'webhook';
@@ -365,19 +383,13 @@ export class NotificationSender {
         log.warn({ component: 'notify', channel: w.channel, messageId: w.messageId, err: outcome.error }, 'discord card cannot be edited; posting a fresh one');
         return;
       case 'rate_limited':
-        this.#block(w.route, now + outcome.retryAfterMs, outcome.global ? undefined : outcome.rate.bucket);
-        if (outcome.global) this.#block(w.route === 'post' ? 'edit' : 'post', now + outcome.retryAfterMs, undefined);
-        await repo.releaseCards(ids, w.token, now + outcome.retryAfterMs, { countAttempt: false });
+        await repo.releaseCards(ids, w.token, this.#rateLimited(w.route, outcome, now), { countAttempt: false });
         log.warn({ component: 'notify', channel: w.channel, route: w.route, retryAfterMs: outcome.retryAfterMs, global: outcome.global }, 'discord rate limit hit; waiting');
         return;
       case 'retry': {
-        this.#failures++;
-        const delay = backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
-        this.#block('post', now + delay, undefined);
-        this.#block('edit', now + delay, undefined);
-        this.#lastError = outcome.error;
-        await repo.releaseCards(ids, w.token, now + delay, { countAttempt: true, error: outcome.error });
-        log.warn({ component: 'notify', channel: w.channel, err: outcome.error, retryInMs: delay, failures: this.#failures }, 'discord unavailable; backing off');
+        const until = this.#backOff(outcome.error, now);
+        await repo.releaseCards(ids, w.token, until, { countAttempt: true, error: outcome.error });
+        log.warn({ component: 'notify', channel: w.channel, err: outcome.error, retryInMs: until - now, failures: this.#failures }, 'discord unavailable; backing off');
         return;
       }
       case 'fatal': {
@@ -489,19 +501,13 @@ export class NotificationSender {
         log.info({ component: 'notify', channel, notifications: ids.length, messageId: outcome.messageId }, 'discord message sent');
         return;
       case 'rate_limited':
-        this.#block('post', now + outcome.retryAfterMs, outcome.global ? undefined : outcome.rate.bucket);
-        if (outcome.global) this.#block('edit', now + outcome.retryAfterMs, undefined);
-        await this.#o.repo.release(ids, token, now + outcome.retryAfterMs, { countAttempt: false });
+        await this.#o.repo.release(ids, token, this.#rateLimited('post', outcome, now), { countAttempt: false });
         log.warn({ component: 'notify', channel, retryAfterMs: outcome.retryAfterMs, global: outcome.global }, 'discord rate limit hit; waiting');
         return;
       case 'retry': {
-        this.#failures++;
-        const delay = backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
-        this.#block('post', now + delay, undefined);
-        this.#block('edit', now + delay, undefined);
-        this.#lastError = outcome.error;
-        await this.#o.repo.release(ids, token, now + delay, { countAttempt: true, error: outcome.error });
-        log.warn({ component: 'notify', channel, err: outcome.error, retryInMs: delay, failures: this.#failures }, 'discord unavailable; backing off');
+        const until = this.#backOff(outcome.error, now);
+        await this.#o.repo.release(ids, token, until, { countAttempt: true, error: outcome.error });
+        log.warn({ component: 'notify', channel, err: outcome.error, retryInMs: until - now, failures: this.#failures }, 'discord unavailable; backing off');
         return;
       }
       case 'fatal': {
