@@ -24,6 +24,7 @@ import { dashboardRoutes } from './server/routes/dashboard.js';
 import { discordInteractionRoutes } from './server/routes/discord.js';
 import { healthRoutes, type HealthReport } from './server/routes/health.js';
 import { issueRoutes } from './server/routes/issues.js';
+import { silenceRoutes } from './server/routes/silences.js';
 import { webhookRoutes } from './server/routes/webhooks.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
@@ -77,7 +78,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     steeringToken = local.token;
     if (local.created) logger.info({ tokenFile }, 'created the local API token');
   }
-  const store = await openRepositories(config, options);
+  const store = await openRepositories(config, { ...options, logger });
   // A damaged file refuses to start with one sentence (what to do included); see store-health.ts for why.
   await checkIntegrity(store.db).catch(async (err: unknown) => {
     await store.db.close();
@@ -124,6 +125,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       analysisWorker,
       remediation,
       notifications: discord.hooks,
+      silences: store.silences,
     },
     { handOff: 'remediate' },
   );
@@ -131,6 +133,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const services: BackgroundService[] = [
     remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger),
     ...discord.services,
+    store.silences.service(),
     every('archiver', 86_400_000, async () => {
       const n = await store.tracker.archive(config.issues.archiveAfterDays);
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
@@ -172,7 +175,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(healthRoutes, { health, metrics });
   await app.register(alertRoutes, ingest);
   await app.register(webhookRoutes, ingest);
-  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
+  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, silences: store.silences });
+  await app.register(silenceRoutes, { silences: store.silences });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
