@@ -7,6 +7,7 @@ import { registerAnalysisCommands } from './cli/analysis-commands.js';
 import { registerActionCommands } from './cli/actions-commands.js';
 import { registerDigestCommand } from './cli/digest-command.js';
 import { registerIssueCommands } from './cli/issues-commands.js';
+import { registerSilenceCommands } from './cli/silences-commands.js';
 import { registerMigrateLegacyCommand } from './cli/migrate-legacy-command.js';
 import { registerSetupCommands } from './cli/setup-commands.js';
 import { registerTokenCommand } from './cli/token-command.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAdminCommands(program);
   registerIssueCommands(program);
+  registerSilenceCommands(program);
   registerAlertCommands(program);
   registerAnalysisCommands(program);
   registerActionCommands(program);

@@ -272,7 +272,8 @@ export class SilenceService {
       return { ...s, expired_at: now, expired_by: who };
     });
     this.#log.info({ silenceId: silence.id, by: who }, 'silence expired');
-    await this.tick().catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'silence end check failed'));
+    // Announced at once where this process can queue the message; otherwise the daemon's next check does it.
+    if (this.#standingHooks.length > 0) await this.#announceEnds(now).catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'silence end check failed'));
     return this.#view(silence, now);
   }
 
@@ -397,7 +398,6 @@ export class SilenceService {
     const w: StoredWindow = { ...fields, id: newSilenceId(now, 'window'), created_by: who, origin: 'api', created_at: now, removed_at: null, removed_by: null };
     await this.#db.transaction((tx) => this.#repo.insertWindow(tx, w));
     this.#log.info({ windowId: w.id, by: who, schedule: describeSchedule(w.schedule) }, 'maintenance window created');
-    await this.tick().catch(() => undefined);
     return this.#windowView(w, now);
   }
 
@@ -409,7 +409,6 @@ export class SilenceService {
     const now = this.#now();
     const removed = await this.#db.transaction((tx) => this.#repo.removeWindow(tx, id, who, now));
     if (!removed) throw new AppError('CONFLICT', `maintenance window ${id} was already removed`);
-    await this.tick().catch(() => undefined);
     return this.#windowView(w, now);
   }
 
@@ -440,11 +439,17 @@ export class SilenceService {
   /** One pass: announce ended silences and windows (once each), record windows that opened, run a reminder round. */
   async tick(): Promise<void> {
     const now = this.#now();
-    let queued = false;
-    for (const s of await this.#repo.endedUnnoted(now)) queued = (await this.#silenceEnded(s, now)) || queued;
+    let queued = await this.#announceEnds(now);
     queued = (await this.#windowBoundaries(now)) || queued;
     queued = (await this.#reminderRound(now)) || queued;
     if (queued) this.#afterStanding?.();
+  }
+
+  async #announceEnds(now: number): Promise<boolean> {
+    let queued = false;
+    for (const s of await this.#repo.endedUnnoted(now)) queued = (await this.#silenceEnded(s, now)) || queued;
+    if (queued) this.#afterStanding?.();
+    return queued;
   }
 
   async #silenceEnded(s: Silence, now: number): Promise<boolean> {
