@@ -116,7 +116,17 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       })
     : undefined;
   const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
-  const discord = discordForAgent({ config, db: store.db, approvals: remediation, logger });
+  const discord = discordForAgent({
+    config,
+    db: store.db,
+    approvals: remediation,
+    issueButtons: {
+      ack: (issueId, by) => store.silences.ack(issueId, by),
+      snooze: (issueId, by) => store.silences.snooze(issueId, by),
+      silenceUntilResolved: (issueId, by) => store.silences.silenceUntilResolved(issueId, by),
+    },
+    logger,
+  });
 
   wirePipeline(
     {

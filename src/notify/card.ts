@@ -167,6 +167,26 @@ export function silenceLine(m: NonNullable<CardState['silence']>): string {
   }
 }
 
+/**
+ * The buttons of an open issue's message where the bot posts it: Acknowledge, Snooze 1 h, Silence until resolved
+ * (custom ids `ack:`, `snooze:`, `silence:` + the issue id; the interactions route checks the clicker like an approver).
+ */
+export function issueButtons(issueId: string, state?: Pick<CardState, 'ack' | 'silence'>): { type: 2; style: number; label: string; custom_id: string; disabled?: boolean }[] {
+  if (`silence:${issueId}`.length > 100) return [];
+  return [
+    { type: 2, style: 2, label: state?.ack ? `Acknowledged by ${truncate(state.ack.by, 40)}` : 'Acknowledge', custom_id: `ack:${issueId}`, ...(state?.ack ? { disabled: true } : {}) },
+    { type: 2, style: 2, label: 'Snooze 1 h', custom_id: `snooze:${issueId}` },
+    { type: 2, style: 2, label: 'Silence until resolved', custom_id: `silence:${issueId}`, ...(state?.silence?.until === null ? { disabled: true } : {}) },
+  ];
+}
+
+/** The card's components where the bot posts it: the issue buttons while it is open, none once it ended. */
+export function cardComponents(s: CardState): unknown[] {
+  if (isEnded(s.issue.status)) return [];
+  const buttons = issueButtons(s.issue.id, s);
+  return buttons.length > 0 ? [{ type: 1, components: buttons }] : [];
+}
+
 /** One line of a storm summary: every issue named, with its current state. */
 export function cardLine(s: CardState): string {
   const i = s.issue;

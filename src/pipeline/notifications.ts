@@ -432,6 +432,12 @@ export interface InteractionsSetup {
   logger: Logger;
   approve(actionId: string, by: string): Promise<{ status: string }>;
   reject(actionId: string, by: string, reason?: string): Promise<{ status: string }>;
+  /** Acknowledge / Snooze 1 h / Silence until resolved buttons. */
+  issueButtons?: {
+    ack(issueId: string, by: string): Promise<unknown>;
+    snooze(issueId: string, by: string): Promise<{ ends_at: number | null }>;
+    silenceUntilResolved(issueId: string, by: string): Promise<unknown>;
+  };
 }
 
 /**
@@ -442,6 +448,7 @@ export function discordForAgent(deps: {
   config: Config;
   db: Database;
   approvals: Pick<InteractionsSetup, 'approve' | 'reject'>;
+  issueButtons?: InteractionsSetup['issueButtons'];
   logger: Logger;
 }): { hooks: NotificationHooks | undefined; services: BackgroundService[]; interactions: InteractionsSetup | undefined } {
   const { config } = deps;
@@ -473,6 +480,7 @@ export function discordForAgent(deps: {
       logger: deps.logger,
       approve: (id, by) => deps.approvals.approve(id, by),
       reject: (id, by, reason) => deps.approvals.reject(id, by, reason),
+      ...(deps.issueButtons ? { issueButtons: deps.issueButtons } : {}),
     },
   };
 }

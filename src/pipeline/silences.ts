@@ -332,6 +332,8 @@ export class SilenceService {
   /** Silences one issue's alert until that issue resolves (or is closed). */
   async silenceUntilResolved(issueId: string, by: string, comment?: string): Promise<SilenceView> {
     const issue = await this.#activeIssue(issueId);
+    const already = (await this.#repo.list(this.#now())).find((s) => s.until_resolved_issue_id === issue.id);
+    if (already) throw new AppError('CONFLICT', `issue ${issue.id} is already silenced until it resolves (${already.id}, by ${already.created_by})`);
     return this.createSilence({ matchers: matchersForIssue(targetOfIssue(issue)), untilResolvedIssueId: issue.id, comment: comment ?? 'until resolved' }, by);
   }
 
