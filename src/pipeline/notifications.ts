@@ -315,7 +315,9 @@ export class NotificationHooks {
       const prev = await this.#card(tx, change.issue.id);
       const announced = prev !== undefined || (await this.#repo.wasAnnounced(tx, change.issue.id));
       const plan = planIssueChange(change, this.#settings, prev !== undefined, announced, now);
-      const held = (plan.rows.length > 0 || plan.createCard === true) && (await this.#held(tx, change.issue, now));
+      // A resolution of a silenced issue is not announced either (as Alertmanager): it is judged as it stood just before.
+      const judged = change.kind === 'resolved' ? { ...change.issue, status: change.previousStatus ?? 'open' } : change.issue;
+      const held = (plan.rows.length > 0 || plan.createCard === true) && (await this.#held(tx, judged, now));
       await this.#apply(tx, change.issue.id, prev, held ? holdForSilence(plan) : plan, now);
     }
     for (const [issueId, change] of fired) {
