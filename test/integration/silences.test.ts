@@ -123,7 +123,25 @@ describe('silences against the running daemon', () => {
       expect(res.status).toBe(status);
       expect((res.body as { message: string }).message).toContain(message);
     }
+    const cliBad: [string[], string][] = [
+      [['silences-add', '--match', 'hostname=web-1', '--for', '1h'], 'opsagent: matcher "hostname=web-1": unknown field "hostname"'],
+      [['silences-add', '--match', 'alertname=~"("', '--for', '1h'], 'invalid regular expression'],
+      [['silences-add', '--match', 'server=x', '--for', '40d'], 'opsagent: a silence may last at most 30 days'],
+      [['silences-add', '--match', 'server=x', '--until', '2020-01-01T00:00:00Z'], 'the end (2020-01-01T00:00:00.000Z) is not after the start'],
+      [['silences-add', '--match', 'server=x', '--starts', '2020-01-01T00:00:00Z', '--until', '2020-01-01T01:00:00Z'], 'is already past'],
+      [['silences-add', '--match', 'server=x', '--until', 'tomorrow'], 'use an ISO 8601 time with its zone'],
+      [['silences-expire', 'silence-nope'], 'no silence with id "silence-nope"'],
+      [['issues-ack', 'issue-nope', '--by', 'alice'], 'issue-nope'],
+      [['windows-add', '--name', 'x', '--match', 'server=x', '--days', 'sun', '--start', '02:00', '--end', '04:00', '--tz', 'Mars/Base'], 'unknown time zone "Mars/Base"'],
+    ];
+    for (const [args, message] of cliBad) {
+      const r = await daemon.cli(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
     expect(rows(daemon.dbPath, 'SELECT id FROM silences')).toEqual([]);
+    expect(rows(daemon.dbPath, 'SELECT id FROM maintenance_windows')).toEqual([]);
+    expect(rows(daemon.dbPath, 'SELECT issue_id FROM issue_acks')).toEqual([]);
 
     // Alertmanager's API v2 spelling works too.
     const am = await daemon.post('/api/v1/silences', { matchers: [{ name: 'team', value: 'db', isRegex: false, isEqual: true }], endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'amtool', comment: 'x' }, auth);
