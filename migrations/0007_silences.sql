@@ -20,6 +20,14 @@ CREATE TABLE silences (
 );
 CREATE INDEX silences_live ON silences (end_noted_at, starts_at);
 
+-- Bumped by every new, expired or removed silence or window, in the same transaction: a process re-reads the list
+-- only when it moved (every ingest transaction that writes a firing comment asks), not on every firing.
+CREATE TABLE silences_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO silences_version (id, version) VALUES (1, 0);
+
 -- Maintenance windows made through the API (the config file's own live in the config); removed ones keep their row.
 CREATE TABLE maintenance_windows (
   id TEXT PRIMARY KEY,                 -- window-<ms>-<6 random>

@@ -154,10 +154,17 @@ export interface SilenceCover {
   comment: string;
 }
 
-/** The first cover that matches the target, preferring the one that lasts longest (what a person wants to read). */
-export function pickCover(covers: readonly (SilenceCover & { matchers: readonly Matcher[] })[], target: MatchTarget): SilenceCover | undefined {
+/** A cover with what it applies to: its matchers, and for "until resolved" the one issue it lasts for. */
+export type CoverEntry = SilenceCover & { matchers: readonly Matcher[]; onlyIssueId?: string | undefined };
+
+/**
+ * The cover that applies to an (active) issue, preferring the one that lasts longest (what a person wants to read).
+ * A silence "until this issue resolves" covers that issue only, not a later issue of the same alert.
+ */
+export function pickCover(covers: readonly CoverEntry[], target: MatchTarget, issueId?: string): SilenceCover | undefined {
   let best: SilenceCover | undefined;
   for (const c of covers) {
+    if (c.onlyIssueId !== undefined && c.onlyIssueId !== issueId) continue;
     if (!matches(c.matchers, target)) continue;
     if (!best || c.until === null || (best.until !== null && c.until > best.until)) best = { id: c.id, kind: c.kind, until: c.until, by: c.by, comment: c.comment };
   }

@@ -12,6 +12,7 @@ import {
   silenceEnd,
   silenceState,
   validateSilence,
+  type CoverEntry,
   type Silence,
   type SilenceCover,
   type SilenceRequest,
@@ -87,7 +88,6 @@ export interface SilenceServiceDeps {
   now?: () => number;
 }
 
-type CoverEntry = SilenceCover & { matchers: readonly Matcher[] };
 
 const SNOOZE_DEFAULT = '1h';
 const ACTOR = /^[\w .:@-]{1,100}$/;
@@ -119,6 +119,8 @@ export class SilenceService {
   readonly #marksHooks: MarksHook[] = [];
   readonly #standingHooks: StandingHook[] = [];
   #afterStanding: (() => void) | undefined;
+  /** Silences and API windows as of a silences_version: re-read only when the version moved. */
+  #cache: { version: number; silences: Silence[]; windows: MaintenanceWindow[] } | undefined;
 
   constructor(deps: SilenceServiceDeps) {
     this.#db = deps.db;
@@ -155,15 +157,22 @@ export class SilenceService {
 
   /** Every silence and open window at `now`, with its matchers (read in the caller's transaction). */
   async coversIn(tx: SqlExecutor, now: number): Promise<CoverEntry[]> {
-    const covers: CoverEntry[] = (await this.#repo.live(tx, now)).map((s) => ({
-      id: s.id,
-      kind: s.kind,
-      until: s.ends_at,
-      by: s.created_by,
-      comment: s.comment,
-      matchers: s.matchers,
-    }));
-    for (const w of [...this.#configWindows, ...(await this.#repo.windows(tx))]) {
+    const version = await this.#repo.version(tx);
+    if (this.#cache?.version !== version) this.#cache = { version, silences: await this.#repo.candidates(tx), windows: await this.#repo.windows(tx) };
+    const covers: CoverEntry[] = [];
+    for (const s of this.#cache.silences) {
+      if (s.starts_at > now || (s.ends_at !== null && s.ends_at <= now)) continue;
+      covers.push({
+        id: s.id,
+        kind: s.kind,
+        until: s.ends_at,
+        by: s.created_by,
+        comment: s.comment,
+        matchers: s.matchers,
+        ...(s.ends_at === null && s.until_resolved_issue_id ? { onlyIssueId: s.until_resolved_issue_id } : {}),
+      });
+    }
+    for (const w of [...this.#configWindows, ...this.#cache.windows]) {
       const open = openOccurrence(w.schedule, now);
       if (open) covers.push({ id: w.id, kind: 'window', until: open.end, by: w.created_by, comment: w.comment || w.name, matchers: w.matchers });
     }
@@ -173,7 +182,7 @@ export class SilenceService {
   /** The silence or window covering one issue now (the notification and remediation stages ask this in their transaction). */
   async coverOf(tx: SqlExecutor, issue: Issue, now = this.#now()): Promise<SilenceCover | undefined> {
     if (!isActive(issue)) return undefined;
-    return pickCover(await this.coversIn(tx, now), targetOfIssue(issue));
+    return pickCover(await this.coversIn(tx, now), targetOfIssue(issue), issue.id);
   }
 
   /**
@@ -183,7 +192,7 @@ export class SilenceService {
   readonly firingMarker = async (tx: SqlExecutor): Promise<(issue: Issue) => string | undefined> => {
     const covers = await this.coversIn(tx, this.#now());
     if (covers.length === 0) return () => undefined;
-    return (issue) => pickCover(covers, targetOfIssue(issue))?.id;
+    return (issue) => pickCover(covers, targetOfIssue(issue), issue.id)?.id;
   };
 
   /** Acknowledgement and cover of each issue, for listings (one read of the covers for the whole list). */
@@ -198,7 +207,7 @@ export class SilenceService {
         issue_id: issue.id,
         acknowledged_by: ack?.acknowledged_by ?? null,
         acknowledged_at: ack?.acknowledged_at ?? null,
-        silenced: isActive(issue) ? (pickCover(covers, targetOfIssue(issue)) ?? null) : null,
+        silenced: isActive(issue) ? (pickCover(covers, targetOfIssue(issue), issue.id) ?? null) : null,
       });
     }
     return out;
@@ -210,7 +219,7 @@ export class SilenceService {
       issue_id: issue.id,
       acknowledged_by: ack?.acknowledged_by ?? null,
       acknowledged_at: ack?.acknowledged_at ?? null,
-      silenced: isActive(issue) ? (pickCover(covers, targetOfIssue(issue)) ?? null) : null,
+      silenced: isActive(issue) ? (pickCover(covers, targetOfIssue(issue), issue.id) ?? null) : null,
     };
   }
 
@@ -458,7 +467,8 @@ export class SilenceService {
     return this.#db.transaction(async (tx) => {
       if (!(await this.#repo.claimEnd(tx, s.id, now))) return false;
       const covers = await this.coversIn(tx, now);
-      const still = (await this.#matchingActive(tx, s.matchers)).filter((i) => !pickCover(covers, targetOfIssue(i)));
+      const covered = (await this.#matchingActive(tx, s.matchers)).filter((i) => s.ends_at !== null || i.id === s.until_resolved_issue_id);
+      const still = covered.filter((i) => !pickCover(covers, targetOfIssue(i), i.id));
       await this.#publishMarks(tx, still, now);
       const ended = silenceEnd(s) ?? now;
       this.#log.info({ silenceId: s.id, activeIssues: still.length }, 'silence ended');
@@ -505,7 +515,7 @@ export class SilenceService {
       const state = await this.#repo.windowState(tx, id);
       if (!state?.active || !(await this.#repo.claimWindowClosed(tx, id, now))) return false;
       const covers = await this.coversIn(tx, now);
-      const still = matchers.length === 0 ? [] : (await this.#matchingActive(tx, matchers)).filter((i) => !pickCover(covers, targetOfIssue(i)));
+      const still = matchers.length === 0 ? [] : (await this.#matchingActive(tx, matchers)).filter((i) => !pickCover(covers, targetOfIssue(i), i.id));
       await this.#publishMarks(tx, still, now);
       this.#log.info({ windowId: id, activeIssues: still.length }, 'maintenance window ended');
       if (still.length === 0) return false;
@@ -526,7 +536,7 @@ export class SilenceService {
     return this.#db.transaction(async (tx) => {
       if (!(await this.#repo.claimReminderRound(tx, roundStart, now))) return false;
       const covers = await this.coversIn(tx, now);
-      const due = (await this.#repo.unacknowledgedCritical(tx, now - interval)).filter((i) => !pickCover(covers, targetOfIssue(i)));
+      const due = (await this.#repo.unacknowledgedCritical(tx, now - interval)).filter((i) => !pickCover(covers, targetOfIssue(i), i.id));
       await this.#repo.setReminderCount(tx, roundStart, due.length);
       if (due.length === 0) return false;
       this.#log.info({ issues: due.length }, 'reminder round');

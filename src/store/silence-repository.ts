@@ -72,7 +72,22 @@ export class SilenceRepository {
 
   // ---- silences ----
 
+  /** Moves with every change to the set of silences and windows (not with time passing). */
+  async version(tx: SqlExecutor): Promise<number> {
+    return Number((await tx.get('SELECT version FROM silences_version WHERE id = 1'))?.version ?? 0);
+  }
+
+  async #bump(tx: SqlExecutor): Promise<void> {
+    await tx.run('UPDATE silences_version SET version = version + 1 WHERE id = 1');
+  }
+
+  /** Silences not ended by hand nor announced as ended: the caller filters them by time and issue. */
+  async candidates(tx: SqlExecutor): Promise<Silence[]> {
+    return (await tx.all('SELECT * FROM silences WHERE end_noted_at IS NULL AND expired_at IS NULL')).map(toSilence);
+  }
+
   async insert(tx: SqlExecutor, s: Silence): Promise<void> {
+    await this.#bump(tx);
     await tx.run(
       `INSERT INTO silences (id, kind, matchers, starts_at, ends_at, until_resolved_issue_id, issue_id, created_by, comment, created_at, expired_at, expired_by, end_noted_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -101,17 +116,6 @@ export class SilenceRepository {
     return rows.map((r) => ({ ...toSilence(r), until_issue_status: r.until_issue_status == null ? null : String(r.until_issue_status) }));
   }
 
-  /** Silences in force at `now`: started, not expired, not past their end, their until-resolved issue still active. */
-  async live(tx: SqlExecutor, now: number): Promise<Silence[]> {
-    const rows = await tx.all(
-      `SELECT s.* FROM silences s LEFT JOIN issues i ON i.id = s.until_resolved_issue_id
-       WHERE s.end_noted_at IS NULL AND s.expired_at IS NULL AND s.starts_at <= :now
-         AND (s.ends_at > :now OR (s.ends_at IS NULL AND i.status IN ${ACTIVE}))`,
-      { now },
-    );
-    return rows.map(toSilence);
-  }
-
   /** Silences that have ended (by hand, by time, or their issue resolved) and whose end nobody has announced yet. */
   async endedUnnoted(now: number): Promise<Silence[]> {
     const rows = await this.#db.all(
@@ -126,18 +130,22 @@ export class SilenceRepository {
 
   /** The claim of a silence's end message: true for exactly one caller across every process on the database. */
   async claimEnd(tx: SqlExecutor, id: string, now: number): Promise<boolean> {
-    return (await tx.run('UPDATE silences SET end_noted_at = ? WHERE id = ? AND end_noted_at IS NULL', [now, id])).changes === 1;
+    const claimed = (await tx.run('UPDATE silences SET end_noted_at = ? WHERE id = ? AND end_noted_at IS NULL', [now, id])).changes === 1;
+    if (claimed) await this.#bump(tx);
+    return claimed;
   }
 
   /** Ends a silence by hand (compare-and-set: a silence already expired stays as it was). */
   async expire(tx: SqlExecutor, id: string, by: string, now: number): Promise<boolean> {
     const r = await tx.run('UPDATE silences SET expired_at = ?, expired_by = ? WHERE id = ? AND expired_at IS NULL AND (ends_at IS NULL OR ends_at > ?)', [now, by, id, now]);
+    if (r.changes === 1) await this.#bump(tx);
     return r.changes === 1;
   }
 
   // ---- maintenance windows made through the API ----
 
   async insertWindow(tx: SqlExecutor, w: StoredWindow): Promise<void> {
+    await this.#bump(tx);
     await tx.run(
       'INSERT INTO maintenance_windows (id, name, matchers, schedule, created_by, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [w.id, w.name, JSON.stringify(w.matchers), JSON.stringify(w.schedule), w.created_by, w.comment, w.created_at],
@@ -155,7 +163,9 @@ export class SilenceRepository {
   }
 
   async removeWindow(tx: SqlExecutor, id: string, by: string, now: number): Promise<boolean> {
-    return (await tx.run('UPDATE maintenance_windows SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL', [now, by, id])).changes === 1;
+    const removed = (await tx.run('UPDATE maintenance_windows SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL', [now, by, id])).changes === 1;
+    if (removed) await this.#bump(tx);
+    return removed;
   }
 
   async windowState(tx: SqlExecutor, windowId: string): Promise<{ active: boolean; occurrence_end: number | null } | undefined> {
