@@ -121,6 +121,7 @@ export class SilenceService {
   #afterStanding: (() => void) | undefined;
   /** Silences and API windows as of a silences_version: re-read only when the version moved. */
   #cache: { version: number; silences: Silence[]; windows: MaintenanceWindow[] } | undefined;
+  #lastTick: number | undefined;
 
   constructor(deps: SilenceServiceDeps) {
     this.#db = deps.db;
@@ -450,10 +451,26 @@ export class SilenceService {
   /** One pass: announce ended silences and windows (once each), record windows that opened, run a reminder round. */
   async tick(): Promise<void> {
     const now = this.#now();
+    await this.#silencesStarted(now);
     let queued = await this.#announceEnds(now);
     queued = (await this.#windowBoundaries(now)) || queued;
     queued = (await this.#reminderRound(now)) || queued;
     if (queued) this.#afterStanding?.();
+  }
+
+  /** A silence made to start later shows on its issues' cards once it starts (idempotent: each daemon may do it). */
+  async #silencesStarted(now: number): Promise<void> {
+    const since = this.#lastTick ?? now;
+    this.#lastTick = now;
+    if (this.#marksHooks.length === 0) return;
+    await this.coversIn(this.#db, now); // refreshes the cache when another process changed the silences
+    const started = (this.#cache?.silences ?? []).filter((s) => s.starts_at > since && s.starts_at <= now);
+    if (started.length === 0) return;
+    await this.#db.transaction(async (tx) => {
+      const issues = new Map<string, Issue>();
+      for (const s of started) for (const i of await this.#matchingActive(tx, s.matchers)) issues.set(i.id, i);
+      await this.#publishMarks(tx, [...issues.values()], now);
+    });
   }
 
   async #announceEnds(now: number): Promise<boolean> {
