@@ -1,0 +1,41 @@
+import type { DraftAnalysis } from '../types.js';
+import { chartEvidence, describeProcess, formatBytes, memoryEvidence, notifyHuman, processAction } from './evidence.js';
+import { memoryLargestProcess } from './memory.js';
+import type { AlarmRule } from './rule.js';
+
+/** used_swap, 30min_ram_swapped_out: the processes with the most swap (VmSwap); thrashing is theirs. */
+export const swapLargestSwapper: AlarmRule = {
+  id: 'swap-largest-swapper',
+  needs: ['swap'],
+  analyse: (ctx): DraftAnalysis => {
+    const snap = ctx.processes?.ok ? ctx.processes.data : undefined;
+    const top = snap?.topSwap[0];
+    const culprit = snap?.candidatesSwap[0];
+    if (!snap || !top) {
+      // No per-process swap known (old kernel, no permission): the largest resident process is the next best guess.
+      const draft = memoryLargestProcess.analyse(ctx);
+      return { ...draft, summary: `Swap use: ${draft.summary}`, confidence: 'low' };
+    }
+    const evidence = [
+      ...chartEvidence(ctx),
+      ...memoryEvidence(ctx),
+      ...snap.topSwap.slice(0, 4).map((p) => `In swap: ${describeProcess(p)}, ${formatBytes(p.swapBytes)} swapped${p.candidate ? '' : ` — not a valid target: ${p.excludedBecause ?? 'excluded'}`}`),
+    ];
+    if (!culprit) {
+      return {
+        summary: `Swap held by '${top.name}' (PID ${top.pid}), which may not be acted on`,
+        likelyCause: `'${top.name}' (PID ${top.pid}) has ${formatBytes(top.swapBytes)} in swap`,
+        evidence,
+        confidence: 'low',
+        proposals: [notifyHuman(ctx, `'${top.name}' (PID ${top.pid}) holds ${formatBytes(top.swapBytes)} of swap and is protected; please check`, 'a person must decide')],
+      };
+    }
+    return {
+      summary: `Swap pressure from process '${culprit.name}' (PID ${culprit.pid}) with ${formatBytes(culprit.swapBytes)} swapped out`,
+      likelyCause: `Process '${culprit.name}' (PID ${culprit.pid}) has ${formatBytes(culprit.swapBytes)} in swap and ${formatBytes(culprit.rssBytes)} resident: it outgrew RAM`,
+      evidence,
+      confidence: culprit.pid === top.pid ? 'medium' : 'low',
+      proposals: [processAction(culprit, `'${culprit.name}' (PID ${culprit.pid}) has ${formatBytes(culprit.swapBytes)} in swap`)],
+    };
+  },
+};
