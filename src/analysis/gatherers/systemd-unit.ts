@@ -2,7 +2,7 @@ import type { UnitStatus } from '../types.js';
 import { runReadOnly } from './run-command.js';
 
 /** What may be passed to systemctl as a unit name: systemd.unit(5) characters, never an option. */
-export const UNIT_NAME = /^[A-Za-z0-9@._:\\-]{1,200}$/;
+export const UNIT_NAME = /^[A-Za-z0-9@._:-]{1,200}$/;
 
 /** `systemctl show -p …` output (KEY=VALUE lines) as a UnitStatus, without the journal lines. */
 export function parseSystemctlShow(unit: string, text: string): UnitStatus {

@@ -19,7 +19,7 @@ function busiestProcess(ctx: AnalysisContext, family: string): DraftAnalysis {
   const protectedAbove = top && !top.candidate && top.cpuPercent > culprit.cpuPercent * 2;
   return {
     summary: `High CPU from process '${culprit.name}' (PID ${culprit.pid}) at ${culprit.cpuPercent}% CPU`,
-    likelyCause: `Process '${culprit.name}' (PID ${culprit.pid}) is using ${culprit.cpuPercent}% CPU${protectedAbove ? `; '${top.name}' (PID ${top.pid}, ${top.cpuPercent}%) uses more but may not be touched` : ''}`,
+    likelyCause: `Process '${culprit.name}' (PID ${culprit.pid})${culprit.unit ? ` of service ${culprit.unit}` : ''} is using ${culprit.cpuPercent}% CPU${protectedAbove ? `; '${top.name}' (PID ${top.pid}, ${top.cpuPercent}%) uses more but may not be touched` : ''}`,
     evidence,
     confidence: protectedAbove ? 'low' : culprit.cpuPercent >= 50 ? 'high' : 'medium',
     proposals: [processAction(culprit, `'${culprit.name}' (PID ${culprit.pid}) uses ${culprit.cpuPercent}% CPU`)],

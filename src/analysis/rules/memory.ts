@@ -10,7 +10,10 @@ export const memoryLargestProcess: AlarmRule = {
     const snap = ctx.processes?.ok ? ctx.processes.data : undefined;
     const mem = ctx.memory?.ok ? ctx.memory.data : undefined;
     const culprit = snap?.candidatesMemory[0];
-    if (!culprit) return noCandidate(ctx, 'Memory', snap?.topMemory[0]);
+    const top = snap?.topMemory[0];
+    if (!culprit) return noCandidate(ctx, 'Memory', top);
+    // A protected process holding far more than the best candidate is the pressure; a small kill would not relieve it.
+    if (top && !top.candidate && top.rssBytes > 2 * culprit.rssBytes && mem && culprit.rssBytes < mem.totalBytes / 10) return noCandidate(ctx, 'Memory', top);
     const share = mem && mem.totalBytes > 0 ? Math.round((1000 * culprit.rssBytes) / mem.totalBytes) / 10 : undefined;
     const evidence = [
       ...chartEvidence(ctx),

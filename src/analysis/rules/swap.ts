@@ -21,7 +21,8 @@ export const swapLargestSwapper: AlarmRule = {
       ...memoryEvidence(ctx),
       ...snap.topSwap.slice(0, 4).map((p) => `In swap: ${describeProcess(p)}, ${formatBytes(p.swapBytes)} swapped${p.candidate ? '' : ` — not a valid target: ${p.excludedBecause ?? 'excluded'}`}`),
     ];
-    if (!culprit) {
+    // A candidate with a small part of the swap is not the thrashing: the protected holder is.
+    if (!culprit || culprit.swapBytes < top.swapBytes / 4) {
       return {
         summary: `Swap held by '${top.name}' (PID ${top.pid}), which may not be acted on`,
         likelyCause: `'${top.name}' (PID ${top.pid}) has ${formatBytes(top.swapBytes)} in swap`,
@@ -32,7 +33,7 @@ export const swapLargestSwapper: AlarmRule = {
     }
     return {
       summary: `Swap pressure from process '${culprit.name}' (PID ${culprit.pid}) with ${formatBytes(culprit.swapBytes)} swapped out`,
-      likelyCause: `Process '${culprit.name}' (PID ${culprit.pid}) has ${formatBytes(culprit.swapBytes)} in swap and ${formatBytes(culprit.rssBytes)} resident: it outgrew RAM`,
+      likelyCause: `Process '${culprit.name}' (PID ${culprit.pid})${culprit.unit ? ` of service ${culprit.unit}` : ''} has ${formatBytes(culprit.swapBytes)} in swap and ${formatBytes(culprit.rssBytes)} resident: it outgrew RAM`,
       evidence,
       confidence: culprit.pid === top.pid ? 'medium' : 'low',
       proposals: [processAction(culprit, `'${culprit.name}' (PID ${culprit.pid}) has ${formatBytes(culprit.swapBytes)} in swap`)],

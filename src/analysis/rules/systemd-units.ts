@@ -64,7 +64,8 @@ export const systemdServiceFailed: AlarmRule = {
       summary: `systemd service ${unit} is in the failed state`,
       likelyCause: `${unit} failed${state ? ` (result ${state.result}${state.execMainStatus !== null ? `, exit status ${state.execMainStatus}` : ''})` : ''}${crashLoop ? `; it already restarted ${state.nRestarts} times, so a restart alone may not hold` : ''}`,
       evidence,
-      confidence: state ? (crashLoop ? 'low' : 'high') : 'medium',
+      // Without systemd's word (no bus, a container) the unit's failure is only Netdata's: a person confirms.
+      confidence: state ? (crashLoop ? 'low' : 'high') : 'low',
       proposals: [{ type: 'restart_service', params: { service: verdict.unit }, reason: `${verdict.unit} is failed; a restart brings it back` }],
     };
   },
