@@ -12,14 +12,17 @@ describe('the eval of the local analyser (npm run eval)', () => {
 
   it('has at least 40 recorded cases of every difficulty', () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
-    for (const d of ['easy', 'medium', 'hard'] as const) expect(cases.filter((c) => c.difficulty === d).length, d).toBeGreaterThanOrEqual(8);
+    const perDifficulty = (['easy', 'medium', 'hard'] as const).map((d) => cases.filter((c) => c.difficulty === d).length);
+    expect(Math.min(...perDifficulty)).toBeGreaterThanOrEqual(8);
   });
 
   it('passes at least the published rate of eval/threshold.json', async () => {
     const summary = await runEval(cases);
     const failed = summary.runs.filter((r) => !r.score.passed).map((r) => `${r.id}: ${r.score.failures.join('; ')}`);
     expect(summary.runs).toHaveLength(cases.length);
-    expect(summary.passRate, `failed:\n${failed.join('\n')}`).toBeGreaterThanOrEqual(threshold);
+    // Below the threshold the failing cases are the message.
+    expect(summary.passRate >= threshold ? [] : failed).toEqual([]);
+    expect(summary.passRate).toBeGreaterThanOrEqual(threshold);
   });
 
   it('states the published rate in docs/EVAL.md', () => {
