@@ -98,6 +98,7 @@ export function renderEvalMarkdown(local: EvalSummary, threshold: number, llm: L
       `Model \`${llm.model}\` at ${redactUrl(llm.baseUrl)}, ${s.iterations} iteration(s) of ${s.cases} cases. A run where the local rules answered instead (upstream error, unusable answer) counts as a failure.`,
       '',
       ...summaryRows(s),
+      `Answered by the model itself: ${s.runs.filter((r) => r.analyzer === 'llm').length}/${s.runs.length} runs (the others fell back to the local rules and count as failures; the criteria above score whatever answered).`,
       '',
       `Tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion (${Math.round((s.promptTokens + s.completionTokens) / Math.max(1, s.runs.length))} per run). Cost: ${priced ? `${cost.toFixed(4)} (at ${llm.pricePerMillionInput} / ${llm.pricePerMillionOutput} per million input / output tokens, llm.pricePerMillion*Tokens)` : 'not priced (set llm.pricePerMillionInputTokens / llm.pricePerMillionOutputTokens)'}.`,
       `Latency per run: p50 ${(s.latencyMs.p50 / 1000).toFixed(1)} s, p95 ${(s.latencyMs.p95 / 1000).toFixed(1)} s, max ${(s.latencyMs.max / 1000).toFixed(1)} s. Values masked before sending: ${s.runs.reduce((a, r) => a + r.redactedValues, 0)}.`,
