@@ -1,5 +1,5 @@
 import type { DraftAnalysis } from '../types.js';
-import { chartEvidence, describeProcess, formatBytes, memoryEvidence, notifyHuman, processAction } from './evidence.js';
+import { chartEvidence, describeProcess, formatBytes, memoryEvidence, notifyHuman, notifyOnly, processAction } from './evidence.js';
 import { memoryLargestProcess } from './memory.js';
 import type { AlarmRule } from './rule.js';
 
@@ -9,6 +9,16 @@ export const swapLargestSwapper: AlarmRule = {
   needs: ['swap'],
   analyse: (ctx): DraftAnalysis => {
     const snap = ctx.processes?.ok ? ctx.processes.data : undefined;
+    const mem = ctx.memory?.ok ? ctx.memory.data : undefined;
+    // Swap full while half the RAM is free: pages swapped out long ago and never needed since. No pressure, no kill.
+    if (ctx.alert.name === 'used_swap' && mem && mem.totalBytes > 0 && mem.availableBytes > mem.totalBytes / 2) {
+      return notifyOnly(
+        ctx,
+        'Swap is full of old pages while RAM is free',
+        'Nothing is thrashing: those pages were swapped out long ago and are not needed. `swapoff -a && swapon -a` brings them back if you want the alarm to clear',
+        [...memoryEvidence(ctx), ...(snap?.topSwap.slice(0, 3).map((p) => `In swap: ${describeProcess(p)}, ${formatBytes(p.swapBytes)} swapped`) ?? [])],
+      );
+    }
     const top = snap?.topSwap[0];
     const culprit = snap?.candidatesSwap[0];
     if (!snap || !top) {
