@@ -13,6 +13,7 @@ describe('Redactor', () => {
     ['a Redis URL', 'worker --broker redis://:redispass99@127.0.0.1:6379/0', 'redispass99', 'redis://***@'],
     ['an environment-like argument', 'env DB_PASSWORD=pa55word123 ./run', 'pa55word123', 'DB_PASSWORD=***'],
     ['an AWS access key id', 'aws s3 ls --profile x AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE', '***'],
+    ['a camelCase secret key', '{"secretAccessKey": "abcDEF123456ghiJKL"}', 'abcDEF123456ghiJKL', '"secretAccessKey": "***"'],
     ['an AWS secret key', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=***'],
     ['a GCP API key', 'curl https://maps.example/?x=1 AIzaSyA1234567890abcdefghijklmnopqrstuv', 'AIzaSyA1234567890abcdefghijklmnopqrstuv', '***'],
     ['a JWT', 'Cookie: session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c', '***'],
@@ -34,6 +35,8 @@ describe('Redactor', () => {
     ['ssh -p 2222 deploy@host', 'a port'],
     ['nginx: worker process', 'an ordinary command line'],
     ['python3 train.py --epochs 10 --lr 0.001', 'numbers and flags'],
+    ['tests passed: 120, bypass: enabled, tokens: 900', 'words that only contain pass or token'],
+    ['app --password-file /etc/app/pw', 'a flag naming a file, not a secret'],
   ])('leaves %j alone (%s)', (text) => {
     expect(r.redact(text)).toEqual({ text, masked: 0 });
   });

@@ -16,7 +16,9 @@ interface Shape {
 }
 
 /** Flag and key names whose value is a secret. */
-const SECRET_WORD = String.raw`(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token|credentials?|session[_-]?id)`;
+const SECRET_WORD = String.raw`(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?(?:access[_-]?)?key|private[_-]?key|client[_-]?secret|auth[_-]?token|credentials?|session[_-]?id)`;
+/** A key holding SECRET_WORD as a whole part (DB_PASSWORD, db.password, x-api-key), not inside a word (bypass, tokens). */
+const SECRET_KEY = String.raw`\b(?:[\w.-]*[_.-])?${SECRET_WORD}(?:[_.-][\w.-]*)?`;
 
 const SHAPES: readonly Shape[] = [
   { name: 'PEM private key', re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, to: `-----BEGIN PRIVATE KEY-----${MASK}` },
@@ -32,7 +34,7 @@ const SHAPES: readonly Shape[] = [
   // --password=x, --token x, -–api-key=x (also in a JSON string); the flag stays.
   { name: 'secret flag', re: new RegExp(String.raw`(--?${SECRET_WORD}(?:=|\s+))(?!\*\*\*)("[^"]*"|'[^']*'|[^\s"',;&]+)`, 'gi'), to: `$1${MASK}` },
   // PASSWORD=x, db_password: x, "client_secret": "x", Password=x; (connection strings of the ADO kind).
-  { name: 'secret assignment', re: new RegExp(String.raw`(\b[\w.-]*${SECRET_WORD}[\w.-]*"?\s*[=:]\s*"?)(?!\*\*\*|Bearer\b|Basic\b|Bot\b)([^\s"',;&]{3,})`, 'gi'), to: `$1${MASK}` },
+  { name: 'secret assignment', re: new RegExp(String.raw`(${SECRET_KEY}"?\s*[=:]\s*"?)(?!\*\*\*|Bearer\b|Basic\b|Bot\b)([^\s"',;&]{3,})`, 'gi'), to: `$1${MASK}` },
 ];
 
 /** Database and remote-shell clients take a password as -pSECRET / -p SECRET (mysql, sshpass) or -a (redis-cli). */
