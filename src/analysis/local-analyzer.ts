@@ -55,7 +55,11 @@ export function ruleFor(alert: Pick<AnalysisContext['alert'], 'name' | 'context'
 export function analyseLocally(ctx: AnalysisContext): DraftAnalysis {
   if (!ctx.local) {
     const draft = fallback.analyse(ctx);
-    return { ...draft, likelyCause: `The issue is on server ${ctx.alert.serverId}, not on this machine: its processes and disks were not inspected` };
+    return {
+      ...draft,
+      summary: `Alert ${ctx.alert.name} on server ${ctx.alert.serverId}: that machine's agent must analyse it (rule ${ruleFor(ctx.alert).id})`,
+      likelyCause: `The issue is on server ${ctx.alert.serverId}, not on this machine: its processes and disks were not inspected`,
+    };
   }
   return ruleFor(ctx.alert).analyse(ctx);
 }
