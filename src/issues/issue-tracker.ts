@@ -15,7 +15,7 @@ import {
   type IssuePolicy,
 } from './lifecycle.js';
 import type { AlertEvent } from '../model/alert.js';
-import type { Issue, IngestResult, IssueChange, IssueStatus, NewComment } from '../model/issue.js';
+import type { Issue, IngestResult, IssueChange, IssueMetadata, IssueStatus, NewComment } from '../model/issue.js';
 
 /**
  * Runs inside the transaction that made the changes, so follow-up work (analysis, outbox) commits with them. It may
@@ -253,7 +253,9 @@ export class IssueTracker {
       keyClaimed = event.event_key !== undefined;
       const fresh = await this.#countFiring(tx, cached, entry!.epoch === this.#epoch, event.occurred_at);
       if (fresh) {
-        const updated: Issue = { ...cached, ...fresh };
+        const metadata = withAnnotations(cached.metadata, event);
+        if (metadata !== cached.metadata) await this.#repo.setAnnotations(tx, cached.id, metadata.annotations!);
+        const updated: Issue = { ...cached, ...fresh, metadata };
         const comment = firedAgainComment(event, updated.alert_count, this.#policy);
         if (comment) await this.#repo.addComment(tx, updated.id, comment, now);
         this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
@@ -293,7 +295,12 @@ export class IssueTracker {
           last_seen_at: event.occurred_at,
           resolved_at: null,
           alert_count: 1,
-          metadata: { fingerprint_inputs: inputs, ...(event.units ? { units: event.units } : {}) },
+          metadata: {
+            fingerprint_inputs: inputs,
+            ...(event.units ? { units: event.units } : {}),
+            ...(event.labels ? { labels: event.labels } : {}),
+            ...(event.annotations ? { annotations: event.annotations } : {}),
+          },
         };
         await this.#repo.insert(tx, issue);
         await this.#repo.addComment(tx, issue.id, firstDetectedComment(event), now);
@@ -305,10 +312,12 @@ export class IssueTracker {
         const count = issue.alert_count + 1;
         const severity = step.escalate ? 'critical' : issue.severity;
         await this.#repo.recordFiring(tx, issue.id, event.occurred_at, severity);
+        const metadata = withAnnotations(issue.metadata, event);
+        if (metadata !== issue.metadata) await this.#repo.setAnnotations(tx, issue.id, metadata.annotations!);
         const comment = firedAgainComment(event, count, this.#policy);
         if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
         if (step.escalate) await this.#repo.addComment(tx, issue.id, escalationComment(event), now);
-        const updated = { ...issue, alert_count: count, severity, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
+        const updated = { ...issue, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = step.escalate
           ? { kind: 'escalated', issue: updated, event, previousSeverity: issue.severity }
           : { kind: 'fired', issue: updated, event };
@@ -320,7 +329,7 @@ export class IssueTracker {
         const severity = step.escalate ? 'critical' : issue.severity;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         const minutesSince = Math.max(0, Math.round((event.occurred_at - (issue.resolved_at ?? event.occurred_at)) / 60_000));
-        const metadata = { ...flap.metadata, reopen_count: (issue.metadata.reopen_count ?? 0) + 1 };
+        const metadata = withAnnotations({ ...flap.metadata, reopen_count: (issue.metadata.reopen_count ?? 0) + 1 }, event);
         await this.#repo.update(tx, issue.id, {
           status: 'open',
           resolved_at: null,
@@ -509,4 +518,21 @@ export class IssueTracker {
       if (n < 500) return total;
     }
   }
+}
+
+/**
+ * Annotations change while an alert fires (a summary with the current value, a runbook_url added later), so the
+ * issue keeps the latest set a firing carried; the metadata object is returned as it was when nothing changed, so
+ * the caller writes only on a change.
+ */
+function withAnnotations(metadata: IssueMetadata, event: AlertEvent): IssueMetadata {
+  const next = event.annotations;
+  if (!next || sameRecord(metadata.annotations, next)) return metadata;
+  return { ...metadata, annotations: next };
+}
+
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
+  if (!a) return false;
+  const keys = Object.keys(b);
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
 }

@@ -17,4 +17,8 @@ export interface AlertEvent {
   event_key?: string;
   /** When the transition happened at the source, integer ms since the epoch. */
   occurred_at: number;
+  /** Alertmanager / Prometheus alerts: their label set, for silences and routes to match (model/matchers.ts). */
+  labels?: Record<string, string>;
+  /** Alertmanager / Prometheus alerts: their annotations (summary, description, runbook_url…), kept on the issue. */
+  annotations?: Record<string, string>;
 }

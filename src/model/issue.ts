@@ -37,6 +37,10 @@ export interface IssueMetadata {
   transitions?: number[];
   flapping?: boolean;
   reopen_count?: number;
+  /** The label set of the alert behind the issue (Alertmanager / Prometheus sources), as first seen. */
+  labels?: Record<string, string>;
+  /** Its annotations, as of the latest firing that carried any (runbook_url, summary, …). */
+  annotations?: Record<string, string>;
   [key: string]: unknown;
 }
 

@@ -12,9 +12,14 @@ import type { AlertEvent } from '../model/alert.js';
  *   server   = labels.server_id ?? host part of labels.instance ?? the agent's server id
  *   status   = resolved -> CLEAR; labels.severity critical|page -> CRITICAL; anything else -> WARNING
  *   event_key = fingerprint:startsAt:status (Alertmanager repeats a notification; it counts once)
+ *   labels and annotations travel with the event: the issue keeps them (silences and routes match labels;
+ *   annotations such as runbook_url are shown on the issue)
  */
 
-const labelMap = z.record(z.string().max(1_000), z.string().max(10_000));
+// Kept on the issue, so bounded: Prometheus alerts carry a dozen labels, not hundreds.
+const labelMap = z
+  .record(z.string().max(1_000), z.string().max(10_000))
+  .refine((m) => Object.keys(m).length <= 200, 'holds more than 200 entries');
 
 const AmAlert = z.looseObject({
   status: z.enum(['firing', 'resolved']),
@@ -99,6 +104,8 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
       event_key: `${fingerprint}:${alert.startsAt}:${alert.status}`,
       occurred_at: eventTime(alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt, defaults.now),
     };
+    event.labels = labels;
+    if (alert.annotations && Object.keys(alert.annotations).length > 0) event.annotations = alert.annotations;
     const info = alert.annotations?.summary ?? alert.annotations?.description;
     if (info) event.info = info.slice(0, 4_000);
     return event;

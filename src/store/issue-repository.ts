@@ -156,6 +156,14 @@ export class IssueRepository {
     );
   }
 
+  /** Only the annotations key: other metadata (flapping transitions) may be newer in the row than in a cache. */
+  async setAnnotations(tx: SqlExecutor, issueId: string, annotations: Record<string, string>): Promise<void> {
+    await tx.run(`UPDATE issues SET metadata = json_set(COALESCE(metadata, '{}'), '$.annotations', json(?)) WHERE id = ?`, [
+      JSON.stringify(annotations),
+      issueId,
+    ]);
+  }
+
   async update(tx: SqlExecutor, issueId: string, fields: Partial<Omit<Issue, 'id'>>): Promise<void> {
     const entries = Object.entries(fields);
     if (entries.length === 0) return;

@@ -51,6 +51,7 @@ export function layerOf(file: string): string {
 const BOTTOM = ['secrets', 'errors', 'logger', 'paths', 'model', 'config'];
 const STAGES = ['issues', 'sources', 'analysis', 'actions', 'notify'];
 export const ALLOWED: Record<string, readonly string[]> = {
+  bin: [], // the launcher: Node's modules only; it finds the bundled CLI by path
   secrets: [],
   errors: [],
   logger: ['secrets'],

@@ -25,6 +25,19 @@ describe('issue tracker on a real SQLite file', () => {
     expect(comments.at(-1)!.content).toMatch(/^Alert fired 100 more times \(#901–#1000\)/);
   });
 
+  it('keeps an alert\'s labels on the issue and the latest annotations its firings carried', async () => {
+    const store = await openTempStore();
+    const labels = { alertname: 'HighLoad', instance: 'web-1:9100', team: 'ops' };
+    const [created] = await store.tracker.ingest([firing({ source: 'alertmanager', labels, annotations: { summary: 'load 4' } })]);
+    await store.tracker.ingest([firing({ source: 'alertmanager', labels })]); // no annotations: the last set stays
+    let issue = await store.issues.get(created!.issue_id!);
+    expect(issue!.metadata).toMatchObject({ labels, annotations: { summary: 'load 4' } });
+    await store.tracker.ingest([firing({ source: 'alertmanager', labels, annotations: { summary: 'load 9', runbook_url: 'https://rb/x' } })]);
+    issue = await store.issues.get(created!.issue_id!);
+    expect(issue!.alert_count).toBe(3);
+    expect(issue!.metadata.annotations).toEqual({ summary: 'load 9', runbook_url: 'https://rb/x' });
+  });
+
   it('keeps the same alert on two servers as two issues', async () => {
     const store = await openTempStore();
     await store.tracker.ingest([firing({ server_id: 'a' }), firing({ server_id: 'b' }), firing({ server_id: 'a' })]);
