@@ -51,7 +51,7 @@ describe("stock Netdata alarms on this machine (the live machine view)", () => {
     const script = join(dir, 'spawner.js');
     writeFileSync(
       script,
-      "const { spawn } = require('node:child_process'); for (let i = 0; i < 25; i++) spawn('sleep', ['60'], { stdio: 'ignore' }); console.log('ready'); setInterval(() => {}, 1000);\n",
+      "const { spawn } = require('node:child_process'); for (let i = 0; i < 60; i++) spawn('sleep', ['60'], { stdio: 'ignore' }); console.log('ready'); setInterval(() => {}, 1000);\n",
     );
     const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     onTestFinished(() => {
@@ -67,7 +67,7 @@ describe("stock Netdata alarms on this machine (the live machine view)", () => {
     const result = await analyzer({ actions: { killProcess: { allowedPids: [parent.pid!] }, cleanupDisk: { roots: [dir] } } }).analyse(await issueFor('active_processes', 'system.active_processes'));
 
     expect(result.rule).toBe('pids-forking-parent');
-    expect(result.evidence.join('\n')).toContain(`Parent of 25 processes: 'node' PID ${parent.pid!}`);
+    expect(result.evidence.join('\n')).toContain(`Parent of 60 processes: 'node' PID ${parent.pid!}`);
   });
 
   it('oom_kill and systemd_service_unit_failed_state: say what could not be read instead of failing', async () => {
