@@ -19,6 +19,22 @@ const NetdataServer = z.strictObject({
   url: z.url(),
 });
 
+/** A JavaScript regular expression that compiles and cannot match the empty string (it would mask everywhere). */
+const redactPattern = z
+  .string()
+  .min(1)
+  .max(1_000)
+  .superRefine((pattern, ctx) => {
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern, 'g');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    if (re.test('')) ctx.addIssue({ code: 'custom', message: 'matches the empty string: it would mask nothing useful and everything around it' });
+  });
+
 export const ConfigSchema = z.strictObject({
   netdata: z
     .strictObject({
@@ -95,6 +111,13 @@ export const ConfigSchema = z.strictObject({
       maxCallsPerHour: z.number().int().min(0).default(30),
       maxSteps: z.number().int().min(1).max(20).default(6),
       maxCompletionTokens: z.number().int().positive().default(4096),
+      // Masked in what is sent to the LLM, on top of the built-in secret shapes (src/analysis/redact.ts).
+      redact: z
+        .strictObject({ patterns: z.array(redactPattern).max(100).default([]) })
+        .prefault({}),
+      // What the eval reports as cost (npm run eval); 0 = unknown.
+      pricePerMillionInputTokens: z.number().min(0).default(0),
+      pricePerMillionOutputTokens: z.number().min(0).default(0),
     })
     .prefault({}),
   issues: z
