@@ -19,7 +19,12 @@ export function shown(text: string | null | undefined): string {
  * (clientInfo.name), reduced to a safe slug. The name is the client's own claim; the token says who may connect.
  */
 export function authorOf(clientName: string | undefined): string {
-  const slug = (clientName ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
+  const slug = (clientName ?? '')
+    .toLowerCase()
+    .replace(/\.{2,}/g, '')
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 48);
   return `mcp:${slug || 'unknown-client'}`;
 }
 

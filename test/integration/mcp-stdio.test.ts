@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { CLI } from '../helpers/cli.js';
 import { alertEvent, mcpSetup, stdioClient, textOf, type McpSetup } from '../helpers/mcp.js';
 
 async function seeded(config: string): Promise<McpSetup & { issueId: string }> {
@@ -36,6 +38,27 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     expect(byName.add_note!.inputSchema.properties).toMatchObject({ text: { type: 'string', maxLength: 10_000 } });
     expect(byName.list_issues!.inputSchema.properties).toMatchObject({ limit: { type: 'integer', maximum: 200 } });
     expect(client.getServerVersion()).toMatchObject({ name: 'opsagent' });
+  });
+
+  it('writes only the protocol on stdout, and exits 0 when the client closes stdin', async () => {
+    const setup = await seeded('permissionLevel: "limited"');
+    const child = spawn(process.execPath, [CLI, '--config', setup.config, '--db', setup.db, 'mcp'], { cwd: PACKAGE_ROOT, env: { ...process.env, OPSAGENT_CONFIG: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    child.stdin.write(`${JSON.stringify(init)}\n`);
+    child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    child.stdin.write('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_issues","arguments":{"limit":"all"}}}\n');
+    for (let i = 0; i < 200 && out.split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    const messages = out.trim().split('\n').map((l) => JSON.parse(l) as { id: number; result: { isError?: boolean; content?: { text: string }[] } });
+    expect(messages.map((m) => m.id)).toEqual([1, 2]);
+    expect(messages[1]!.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/Input validation error/) }] });
   });
 
   it('lists and shows issues as the CLI does: why grouped, the timeline, stats', async () => {
@@ -90,8 +113,7 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     const { client } = await stdioClient(setup, 'cursor');
     for (const [action, params] of [['clear_cache', {}], ['kill_process', { pid, name: 'sleep' }], ['notify_human', { message: 'look at this' }]] as const) {
       const r = await client.callTool({ name: 'propose_action', arguments: { issue_id: setup.issueId, action, params, reason: `the assistant thinks ${action} helps` } });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      expect(textOf(r)).toMatch(/^pending approval: a human approves or rejects it/);
+      expect({ isError: r.isError ?? false, text: textOf(r) }).toMatchObject({ isError: false, text: expect.stringMatching(/^pending approval: a human approves or rejects it/) });
     }
     const actions = setup.rows('SELECT action_type, status, decided_by, executed_at, decision_reason, reason FROM actions ORDER BY created_at');
     expect(actions.map((a) => [a.action_type, a.status, a.decided_by, a.executed_at])).toEqual([
@@ -136,8 +158,7 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     ];
     for (const [name, args, expected] of attempts) {
       const r = await client.callTool({ name, arguments: args });
-      expect(r.isError, `${name} ${JSON.stringify(args)}: ${textOf(r)}`).toBe(true);
-      expect(textOf(r)).toMatch(expected);
+      expect({ name, args, isError: r.isError, text: textOf(r) }).toMatchObject({ isError: true, text: expect.stringMatching(expected) });
     }
     expect(setup.rows('SELECT * FROM actions')).toEqual([]);
     expect(setup.rows('SELECT COUNT(*) AS n FROM issue_comments')).toEqual(before);
@@ -174,7 +195,7 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     const [issue] = setup.rows('SELECT id FROM issues');
     const { client } = await stdioClient(setup);
     const r = await client.callTool({ name: 'analyze_issue', arguments: { issue_id: String(issue!.id) } });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.isError ?? false).toBe(false);
     expect(textOf(r)).toMatch(/^analysis of issue-\S+ \(comment \d+\):\nSummary: /);
     expect(setup.rows("SELECT COUNT(*) AS n FROM issue_comments WHERE comment_type = 'analysis'")).toEqual([{ n: 1 }]);
     expect(setup.rows("SELECT status FROM issues")).toEqual([{ status: 'investigating' }]);
