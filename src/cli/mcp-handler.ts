@@ -4,7 +4,8 @@ import { mcpDeps } from '../mcp/compose.js';
 import { serveStdio } from '../mcp/stdio.js';
 import { AnalysisWorker } from '../pipeline/analysis-worker.js';
 import { recordingRemediation } from '../pipeline/store-setup.js';
-import { wirePipeline } from '../pipeline/wire.js';
+import { notificationQueue } from '../pipeline/notifications.js';
+import { wirePipeline, wireRecordingRemediation } from '../pipeline/wire.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -26,11 +27,13 @@ export async function mcp(ctx: CliContext): Promise<void> {
       })
     : undefined;
   if (worker) wirePipeline({ tracker: store.tracker, analysisWorker: worker }, { handOff: 'record-only' });
+  const remediation = recordingRemediation(ctx.config, store, logger);
+  wireRecordingRemediation(remediation, notificationQueue(ctx.config, store.db));
   await serveStdio(
     mcpDeps({
       config: ctx.config,
       store,
-      remediation: recordingRemediation(ctx.config, store, logger),
+      remediation,
       analyseNow: worker ? (issueId) => worker.analyseNow(issueId) : undefined,
     }),
   );

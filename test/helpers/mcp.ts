@@ -18,12 +18,13 @@ export interface McpSetup {
   rows: (sql: string, ...args: unknown[]) => Record<string, unknown>[];
 }
 
-/** A config and database in a temp dir, the CLI pointed at them (alerts-ingest seeds issues). */
+/** A config and database in a temp dir (Discord off unless the config names it), the CLI pointed at them. */
 export function mcpSetup(config: string): McpSetup {
   const dir = tempDir();
   const db = join(dir, 'opsagent.db');
   const file = join(dir, 'opsagent.yaml');
-  writeFileSync(file, `netdata: { url: "" }\ndiscord: { enabled: false }\ndatabase: { url: "file:${db}" }\n${config}`);
+  const discord = /^discord:/m.test(config) ? '' : 'discord: { enabled: false }\n';
+  writeFileSync(file, `netdata: { url: "" }\n${discord}database: { url: "file:${db}" }\n${config}`);
   return {
     dir,
     db,

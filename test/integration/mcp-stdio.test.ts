@@ -109,7 +109,7 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
 
   it('a proposal waits for approval even in full mode with autoRemediate, and nothing runs', async () => {
     const pid = ownSleeper();
-    const setup = await seeded(`permissionLevel: "full", autoRemediate: true }\nactions: { killProcess: { allowedPids: [${pid}] }`);
+    const setup = await seeded(`permissionLevel: "full", autoRemediate: true }\nactions: { killProcess: { allowedPids: [${pid}] } }\ndiscord: { enabled: true, webhookUrl: "http://127.0.0.1:9/api/webhooks/1/x"`);
     const { client } = await stdioClient(setup, 'cursor');
     for (const [action, params] of [['clear_cache', {}], ['kill_process', { pid, name: 'sleep' }], ['notify_human', { message: 'look at this' }]] as const) {
       const r = await client.callTool({ name: 'propose_action', arguments: { issue_id: setup.issueId, action, params, reason: `the assistant thinks ${action} helps` } });
@@ -121,6 +121,8 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
       ['kill_process', 'pending_approval', null, null],
       ['notify_human', 'pending_approval', null, null],
     ]);
+    // Each waits for a human, who hears of it the usual way: the approval messages are in the Discord outbox for the daemon to post.
+    expect(setup.rows("SELECT COUNT(DISTINCT action_id) AS n FROM notifications WHERE action_id IS NOT NULL")).toEqual([{ n: 3 }]);
     expect(String(actions[0]!.decision_reason)).toMatch(/^Proposed by mcp:cursor: an assistant's proposal always needs human approval \(the gate alone: Allowed: low risk in full mode/);
     expect(() => process.kill(pid, 0)).not.toThrow(); // still alive
     const proposed = setup.rows("SELECT author_type, author_name, content FROM issue_comments WHERE content LIKE '💡%' ORDER BY id");
