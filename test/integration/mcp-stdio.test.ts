@@ -66,7 +66,8 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     const { client } = await stdioClient(setup);
     const list = textOf(await client.callTool({ name: 'list_issues', arguments: {} }));
     expect(list).toContain(`${setup.issueId} [open] critical cpu_usage on mcp-host: 2 firing(s)`);
-    expect(list).toMatch(/^1 issue\(s\) shown; all issues by status: open 1, investigating 0, resolved 0, closed 0/);
+    expect(list).toMatch(/^1 issue\(s\) \(open, investigating\), newest activity first\n/);
+    expect(textOf(await client.callTool({ name: 'list_issues', arguments: { status: 'all', limit: 1 } }))).toMatch(/^1 issue\(s\) \(open, investigating, resolved, closed\), newest activity first; there may be more/);
     expect(textOf(await client.callTool({ name: 'list_issues', arguments: { severity: 'warning' } }))).not.toContain(setup.issueId);
     expect(textOf(await client.callTool({ name: 'list_issues', arguments: { server: 'elsewhere' } }))).not.toContain(setup.issueId);
     expect(textOf(await client.callTool({ name: 'list_issues', arguments: { status: 'resolved,closed' } }))).not.toContain(setup.issueId);
