@@ -35,7 +35,6 @@ export function mcpDeps(parts: {
   return {
     store,
     remediation: parts.remediation,
-    config,
     proposalPolicy: analyzerSettingsFrom(config, store.serverId).policy,
     analyseNow: parts.analyseNow,
     digest: async (hours) => digestText(await collectDigest(notifications, Date.now(), hours), { publicUrl: publicUrlOf(config) }),

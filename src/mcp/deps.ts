@@ -1,6 +1,5 @@
 import type { AnalysisResult } from '../analysis/types.js';
 import type { ProposalPolicy } from '../analysis/proposal-checks.js';
-import type { Config } from '../config/schema.js';
 import type { Remediation } from '../pipeline/remediation.js';
 import type { Store } from '../pipeline/store-setup.js';
 import type { WriteBudget } from './write-budget.js';
@@ -17,7 +16,6 @@ export interface McpDeps {
   store: Pick<Store, 'issues' | 'tracker' | 'issueActions' | 'actions' | 'actionStats' | 'serverId'>;
   /** The gate for proposals (pipeline/remediation.ts); its proposeForApproval never executes anything. */
   remediation: Pick<Remediation, 'proposeForApproval'>;
-  config: Pick<Config, 'opsagent' | 'actions'>;
   /** The daily digest of the last `hours` as text (notify/digest.ts). */
   digest: (hours: number) => Promise<string>;
   /** The machine checks of analysis/proposal-checks.ts, without `local` (decided per issue). */
