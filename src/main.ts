@@ -24,6 +24,8 @@ import { dashboardRoutes } from './server/routes/dashboard.js';
 import { discordInteractionRoutes } from './server/routes/discord.js';
 import { healthRoutes, type HealthReport } from './server/routes/health.js';
 import { issueRoutes } from './server/routes/issues.js';
+import { mcpRoutes } from './server/routes/mcp.js';
+import type { McpDeps } from './mcp/deps.js';
 import { webhookRoutes } from './server/routes/webhooks.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
@@ -176,6 +178,17 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
+  // MCP's SDK and tools load on the first /mcp request: the daemon's start-up and memory do not pay for them.
+  let mcp: McpDeps | undefined;
+  await app.register(mcpRoutes, {
+    access,
+    logger,
+    newServer: async () => {
+      const [{ buildMcpServer }, { mcpDeps }] = await Promise.all([import('./mcp/server.js'), import('./mcp/compose.js')]);
+      mcp ??= mcpDeps({ config, store, remediation, analyseNow: analysisWorker ? (id) => analysisWorker.analyseNow(id) : undefined });
+      return buildMcpServer(mcp);
+    },
+  });
 
   let url: string;
   try {

@@ -10,6 +10,7 @@ import { registerAnalysisCommands } from './analysis-commands.js';
 import { registerActionCommands } from './actions-commands.js';
 import { registerDigestCommand } from './digest-command.js';
 import { registerIssueCommands } from './issues-commands.js';
+import { registerMcpCommand } from './mcp-command.js';
 import { registerMigrateLegacyCommand } from './migrate-legacy-command.js';
 import { registerSetupCommands } from './setup-commands.js';
 import { registerTokenCommand } from './token-command.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDigestCommand(program);
   registerMigrateLegacyCommand(program);
   registerTokenCommand(program);
+  registerMcpCommand(program);
   registerSetupCommands(program);
   return program;
 }

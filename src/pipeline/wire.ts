@@ -58,3 +58,11 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
     p.remediation.onActionEvent(p.notifications.afterCommit);
   }
 }
+
+/**
+ * A process that records action decisions but runs nothing (`opsagent mcp`): its decisions (an assistant's proposal
+ * waiting for approval) queue their Discord messages in the same transaction, and the daemon's sender posts them.
+ */
+export function wireRecordingRemediation(remediation: Remediation, notifications: NotificationHooks | undefined): void {
+  if (notifications) remediation.onActionChanges(notifications.onActionChanges);
+}

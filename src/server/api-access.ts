@@ -175,6 +175,11 @@ export class AccessPolicy {
     return this.#credentialRefusal(request, route, this.#steeringToken);
   }
 
+  /** A route that steers the agent whatever the method (MCP at /mcp): the steering credential, on loopback too. */
+  steeringRefusal(request: FastifyRequest, route: string): Refusal | undefined {
+    return this.#credentialRefusal(request, route, this.#steeringToken);
+  }
+
   #credentialRefusal(request: FastifyRequest, route: string, expected: string): Refusal | undefined {
     const given = presentedToken(request, route);
     if (given !== undefined && tokenMatches(given, expected)) return undefined;

@@ -62,8 +62,10 @@ export const ALLOWED: Record<string, readonly string[]> = {
   ...Object.fromEntries(STAGES.map((stage) => [stage, [...BOTTOM, 'store']])),
   pipeline: [...BOTTOM, 'store', ...STAGES],
   server: [...BOTTOM, 'store', ...STAGES, 'pipeline'],
-  cli: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'main'],
-  main: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'server'],
+  // The MCP adapter, beside the HTTP server: only the CLI's handler (stdio) and main (the /mcp route) reach it.
+  mcp: [...BOTTOM, 'store', ...STAGES, 'pipeline'],
+  cli: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'mcp', 'main'],
+  main: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'server', 'mcp'],
 };
 
 /** Imports that cross a layer boundary the wrong way, as "from → to". */
