@@ -1,0 +1,161 @@
+import type { ChannelConfig } from '../config/channels-schema.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { ActionEvent } from '../model/action.js';
+import type { IssueChange } from '../model/issue.js';
+import { targetOfIssue } from '../model/matchers.js';
+import { buildChannel, DEFAULT_PER_MINUTE } from '../notify/channels/build.js';
+import { ChannelSender } from '../notify/channels/channel-sender.js';
+import { headline } from '../notify/channels/event-text.js';
+import { ChannelRoute } from '../notify/channels/route.js';
+import { CHANNEL_EVENT_VERSION, type ChannelEvent, type ChannelEventKind, type DeliveryOutcome } from '../notify/channels/types.js';
+import type { ActionSnapshot } from '../notify/notification-types.js';
+import type { Database, SqlExecutor } from '../store/database.js';
+import { ChannelRepository } from '../store/channel-repository.js';
+import { issueSnapshot, publicUrlOf } from './notifications.js';
+
+interface RoutedChannel {
+  name: string;
+  route: ChannelRoute;
+}
+
+function eventName(kind: ChannelEventKind): string {
+  return kind === 'approvals' ? 'action.approval_required' : kind === 'digest' ? 'digest' : `issue.${kind}`;
+}
+
+/** What an issue change tells the channels: its event kind, or undefined (firings, flapping churn, notes). */
+export function channelKindOf(change: IssueChange): ChannelEventKind | undefined {
+  const quiet = change.issue.metadata.flapping === true && change.flappingStarted !== true;
+  switch (change.kind) {
+    case 'created':
+      return 'new';
+    case 'reopened':
+      return quiet ? undefined : 'new';
+    case 'escalated':
+      return 'escalated';
+    case 'resolved':
+      return quiet ? undefined : 'resolved';
+    case 'status_changed': {
+      const wasActive = change.previousStatus === 'open' || change.previousStatus === 'investigating';
+      return wasActive && (change.issue.status === 'resolved' || change.issue.status === 'closed') ? 'resolved' : undefined;
+    }
+    case 'fired':
+    case 'late':
+      return undefined;
+  }
+}
+
+/**
+ * Writes the configured channels' outbox rows inside the transaction of each change (durable, queued exactly once
+ * per channel), for every channel whose route takes the change; wakes their senders after the commit.
+ */
+export class ChannelHooks {
+  readonly #repo: ChannelRepository;
+  readonly #channels: RoutedChannel[];
+  readonly #publicUrl: string;
+  readonly #now: () => number;
+  #wake: () => void = () => undefined;
+
+  constructor(repo: ChannelRepository, channels: readonly ChannelConfig[], publicUrl: string, options: { now?: () => number } = {}) {
+    this.#repo = repo;
+    this.#channels = channels.filter((c) => c.enabled).map((c) => ({ name: c.name, route: new ChannelRoute(c) }));
+    this.#publicUrl = publicUrl;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.#channels.length;
+  }
+
+  setWake(wake: () => void): void {
+    this.#wake = wake;
+  }
+
+  #url(issueId: string | undefined): string {
+    return issueId ? `${this.#publicUrl}/issues/${encodeURIComponent(issueId)}` : `${this.#publicUrl}/`;
+  }
+
+  async #enqueue(tx: SqlExecutor, event: ChannelEvent, target: ReturnType<typeof targetOfIssue> | undefined, dedupKey: string, now: number): Promise<void> {
+    for (const c of this.#channels) {
+      if (!c.route.accepts(event.kind, target)) continue;
+      await this.#repo.enqueue(tx, { channel: c.name, kind: event.kind, dedup_key: dedupKey, issue_id: event.issue?.id ?? null, action_id: event.action?.id ?? null, payload: event }, now);
+    }
+  }
+
+  readonly onIssueChanges = async (tx: SqlExecutor, changes: IssueChange[]): Promise<void> => {
+    const now = this.#now();
+    for (const change of changes) {
+      const kind = channelKindOf(change);
+      if (!kind) continue;
+      const issue = change.issue;
+      const at = change.event?.occurred_at ?? now;
+      const snap = issueSnapshot(issue, change.event?.value, change.event?.units);
+      const partial = { version: CHANNEL_EVENT_VERSION, event: eventName(kind), kind, at, issue: snap, url: this.#url(issue.id), summary: '' } as ChannelEvent;
+      const event: ChannelEvent = {
+        ...partial,
+        ...(change.previousSeverity && kind === 'escalated' ? { previous_severity: change.previousSeverity } : {}),
+        ...(change.kind === 'status_changed' ? { reason: `Status set to ${issue.status} by a person` } : {}),
+        summary: headline(partial).replace(/^\S+ /u, ''),
+      };
+      await this.#enqueue(tx, event, targetOfIssue(issue), `${kind}:${issue.id}:${kind === 'resolved' ? (issue.resolved_at ?? at) : at}`, now);
+    }
+  };
+
+  readonly onActionChanges = async (tx: SqlExecutor, events: ActionEvent[]): Promise<void> => {
+    const now = this.#now();
+    for (const e of events) {
+      if (e.kind !== 'pending_approval') continue;
+      const a = e.action;
+      const params = Object.entries(a.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      const action: ActionSnapshot = { id: a.id, action_type: a.action_type, risk: a.risk, summary: `${a.action_type}${params ? ` ${params}` : ''}`.slice(0, 300), reason: a.reason || a.decision_reason, expires_at: a.expires_at };
+      const partial = { version: CHANNEL_EVENT_VERSION, event: eventName('approvals'), kind: 'approvals', at: a.created_at, issue: issueSnapshot(e.issue), action, url: this.#url(e.issue.id), summary: '' } as ChannelEvent;
+      await this.#enqueue(tx, { ...partial, summary: headline(partial).replace(/^\S+ /u, '') }, targetOfIssue(e.issue), `approval:${a.id}`, now);
+    }
+  };
+
+  readonly afterCommit = (): void => {
+    this.#wake();
+  };
+}
+
+/** The configured channels of the daemon: the hooks, one sender per enabled channel, and the repository (interactions). */
+export interface ChannelsSetup {
+  hooks: ChannelHooks | undefined;
+  senders: ChannelSender[];
+  repo: ChannelRepository;
+}
+
+export function channelsForAgent(deps: {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  onOutcome?: (channel: string, outcome: DeliveryOutcome['kind']) => void;
+}): ChannelsSetup {
+  const repo = new ChannelRepository(deps.db);
+  const enabled = deps.config.channels.filter((c) => c.enabled);
+  if (enabled.length === 0) return { hooks: undefined, senders: [], repo };
+  const senders = enabled.map(
+    (c) =>
+      new ChannelSender({
+        channel: buildChannel(c),
+        repo,
+        logger: deps.logger.child({ component: 'notify' }),
+        maxMessagesPerMinute: c.maxMessagesPerMinute ?? DEFAULT_PER_MINUTE[c.type],
+        baseBackoffMs: c.backoff.baseMs,
+        maxBackoffMs: c.backoff.maxMs,
+        leaseMs: c.timeoutMs * 2 + 10_000,
+        ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+      }),
+  );
+  const hooks = new ChannelHooks(repo, enabled, publicUrlOf(deps.config));
+  hooks.setWake(() => {
+    for (const s of senders) s.wake();
+  });
+  return { hooks, senders, repo };
+}
+
+/** The channel hooks of a process that only records (the CLI); the daemon's senders deliver. */
+export function channelQueue(config: Config, db: Database): ChannelHooks | undefined {
+  const hooks = new ChannelHooks(new ChannelRepository(db), config.channels, publicUrlOf(config));
+  return hooks.size > 0 ? hooks : undefined;
+}
