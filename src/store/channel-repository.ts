@@ -78,6 +78,38 @@ export class ChannelRepository {
     return { ...r, payload, token };
   }
 
+  /**
+   * Claims the channel's oldest pending rows (a storm summary), up to limit, when the head is due; only rows of the
+   * given kinds, stopping at the first other one, so order is kept.
+   */
+  async claimHeadRun(channel: string, now: number, leaseMs: number, limit: number, kinds: readonly string[]): Promise<ChannelOutboxRow[]> {
+    const token = randomUUID();
+    const rows = await this.#db.transaction(async (tx) => {
+      const head = await tx.all(
+        `SELECT id, channel, kind, issue_id, attempts, created_at, payload, next_attempt_at FROM channel_outbox
+         WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?`,
+        [channel, limit],
+      );
+      const run: typeof head = [];
+      for (const r of head) {
+        if (Number(r.next_attempt_at) > now || !kinds.includes(String(r.kind))) break;
+        run.push(r);
+      }
+      for (const r of run) await tx.run('UPDATE channel_outbox SET claim_token = ?, next_attempt_at = ? WHERE id = ?', [token, now + leaseMs, r.id as number]);
+      return run;
+    });
+    return rows.map((row) => {
+      const r = RowSchema.parse(row);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(r.payload);
+      } catch {
+        payload = undefined;
+      }
+      return { ...r, payload, token };
+    });
+  }
+
   /** When the head row of the channel may go next (undefined: nothing pending). */
   async headDueAt(channel: string): Promise<number | undefined> {
     const row = await this.#db.get(`SELECT next_attempt_at AS at FROM channel_outbox WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT 1`, [channel]);

@@ -27,7 +27,7 @@ async function fakes(): Promise<Fakes> {
   return { slack: await startFakeSlack(), pd: await startFakePagerDuty(), hooks: await startFakeWebhookReceiver(), telegram: await startFakeTelegram() };
 }
 
-async function start(f: Fakes, pdMinSeverity: 'warning' | 'critical' = 'critical'): Promise<RunningAgent> {
+async function start(f: Fakes, pdMinSeverity: 'warning' | 'critical' = 'critical', tweak: (channels: Record<string, unknown>[]) => Record<string, unknown>[] = (c) => c): Promise<RunningAgent> {
   const backoff = { baseMs: 200, maxMs: 2_000 }; // "minutes" of failure compressed: the cap is what keeps retries coming
   const config = defaultConfig({
     opsagent: { serverId: 'web-1' },
@@ -36,7 +36,7 @@ async function start(f: Fakes, pdMinSeverity: 'warning' | 'critical' = 'critical
     discord: { enabled: false },
     server: { port: 0, publicUrl: 'http://ops.example.test' },
     actions: { dryRun: true, restartService: { allow: ['opsagent-test-none.service'] } },
-    channels: [
+    channels: tweak([
       {
         name: 'team-slack',
         type: 'slack',
@@ -52,7 +52,7 @@ async function start(f: Fakes, pdMinSeverity: 'warning' | 'critical' = 'critical
       { name: 'pager', type: 'pagerduty', routingKey: f.pd.routingKey, apiBaseUrl: f.pd.url, maxMessagesPerMinute: 300, backoff, route: { minSeverity: pdMinSeverity } },
       { name: 'hooks', type: 'webhook', url: f.hooks.url, secret: f.hooks.secret, maxMessagesPerMinute: 300, backoff },
       { name: 'ops-telegram', type: 'telegram', token: f.telegram.token, chatId: f.telegram.chatId, webhookSecret: TELEGRAM_SECRET, approverIds: [String(TG_ALICE)], apiBaseUrl: f.telegram.url, maxMessagesPerMinute: 300, backoff, route: { events: ['approvals'] } },
-    ],
+    ]),
   });
   const agent = await startAgent(config, pino({ level: 'silent' }), { dbUrl: `file:${join(tempDir(), 'opsagent.db')}` });
   onTestFinished(() => agent.stop());
@@ -198,6 +198,22 @@ describe('channels', () => {
     expect((await tg(update(TG_ALICE, `ap:${a2!.id}`), TELEGRAM_SECRET)).status).toBe(200); // a second click: single-use
     expect(String(f.telegram.answers.at(-1)!.text)).toMatch(/^⚠️ Not approved/);
     expect((await agent.remediation.repository.get(a2!.id))?.decided_by).toBe('telegram:alice');
+  });
+
+  it('announces a storm of 200 issues on Slack and Telegram in a few summary messages within a small budget, every issue named', { timeout: 30_000 }, async () => {
+    const f = await fakes();
+    const agent = await start(f, 'critical', (channels) =>
+      channels.map((c) => (c.type === 'slack' || c.type === 'telegram' ? { ...c, maxMessagesPerMinute: 10, route: {} } : c)),
+    );
+    await ingest(agent, Array.from({ length: 200 }, (_, i) => alert(`burst_${i}`, 'CRITICAL')));
+    const named = (texts: string[]) => new Set(texts.flatMap((t) => [...t.matchAll(/burst_\d+/g)].map((m) => m[0]))).size;
+    const slackText = () => f.slack.messages.map((m) => `${m.text} ${JSON.stringify(m.blocks)}`);
+    await until('every issue on Slack and Telegram', () => named(slackText()) === 200 && named(f.telegram.messages.map((m) => m.text)) === 200, 20_000);
+    expect(f.slack.messages.length).toBeLessThanOrEqual(10);
+    expect(f.telegram.messages.length).toBeLessThanOrEqual(10);
+    expect(f.slack.messages.some((m) => m.text.startsWith('⚡'))).toBe(true);
+    await until('pagerduty: one incident each, never summarised', () => f.pd.incidents.length === 200, 20_000);
+    expect(f.pd.requests).toHaveLength(200);
   });
 
   it('stops a channel whose token is revoked and says why in /healthz, while the others go on', { timeout: 30_000 }, async () => {

@@ -1,8 +1,11 @@
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { ChannelRepository } from '../../store/channel-repository.js';
+import type { ChannelOutboxRow, ChannelRepository } from '../../store/channel-repository.js';
 import { backoffMs, RateBudget } from '../rate-budget.js';
 import { ChannelEvent, type Channel, type DeliveryOutcome } from './types.js';
+
+/** What a storm summary may cover: issue changes; an approval request always stands alone (it has buttons). */
+const SUMMARY_KINDS = ['new', 'escalated', 'resolved', 'acknowledged'] as const;
 
 export interface ChannelSenderOptions {
   channel: Channel;
@@ -36,6 +39,8 @@ export class ChannelSender {
   #fatal: string | undefined;
   #lastError: string | undefined;
   #sent = 0;
+  /** After a refused summary: how many sends go one row at a time. */
+  #isolate = 0;
   #failed = 0;
   #stopped = true;
   #loop: Promise<void> | undefined;
@@ -131,63 +136,109 @@ export class ChannelSender {
 
   /** One delivery; false when nothing was due. */
   async #step(now: number): Promise<boolean> {
-    const { repo, channel, logger } = this.#o;
+    const { repo, channel } = this.#o;
+    // A storm: more waiting than the budget can send one by one this minute → one summary message for a run of them.
+    if (channel.deliverSummary && channel.summaryMax !== undefined && this.#isolate === 0) {
+      const backlog = await repo.pendingCount(channel.name);
+      if (backlog > 1 && backlog > this.#budget.remaining(now)) {
+        const rows = await repo.claimHeadRun(channel.name, now, this.#o.leaseMs, channel.summaryMax, SUMMARY_KINDS);
+        if (rows.length > 1) return this.#deliverSummary(rows);
+        for (const r of rows) await repo.release(r.id, r.token, now, { countAttempt: false });
+      }
+    }
     const row = await repo.claimHead(channel.name, now, this.#o.leaseMs);
     if (!row) return false;
-    const parsed = ChannelEvent.safeParse(row.payload);
-    if (!parsed.success) {
-      await repo.markFailed(row.id, 'payload is not a valid channel event');
-      logger.error({ component: 'notify', channel: channel.name, id: row.id }, 'channel outbox row with an unusable payload marked failed');
-      return true;
-    }
-    const event = parsed.data;
+    const event = await this.#parse(row);
+    if (!event) return true;
     const issueId = event.issue?.id;
     const ref = channel.live && issueId && event.kind !== 'approvals' ? await repo.messageRef(issueId, channel.name) : undefined;
     const outcome = await channel.deliver(event, ref);
+    if (outcome.kind === 'sent' && channel.live && issueId && event.kind !== 'approvals') {
+      const at = this.#o.now();
+      if (outcome.ref && outcome.ref !== ref) await repo.saveMessageRef(issueId, channel.name, outcome.ref, at);
+      else if (ref) await repo.touchMessage(issueId, channel.name, at);
+    }
+    if (outcome.kind === 'gone' && issueId) await repo.dropMessageRef(issueId, channel.name);
+    await this.#settle([row], outcome, { edit: ref !== undefined });
+    return true;
+  }
+
+  async #parse(row: ChannelOutboxRow): Promise<ChannelEvent | undefined> {
+    const parsed = ChannelEvent.safeParse(row.payload);
+    if (parsed.success) return parsed.data;
+    await this.#o.repo.markFailed(row.id, 'payload is not a valid channel event');
+    this.#o.logger.error({ component: 'notify', channel: this.#o.channel.name, id: row.id }, 'channel outbox row with an unusable payload marked failed');
+    return undefined;
+  }
+
+  async #deliverSummary(rows: ChannelOutboxRow[]): Promise<boolean> {
+    const events: ChannelEvent[] = [];
+    const claimed: ChannelOutboxRow[] = [];
+    for (const row of rows) {
+      const e = await this.#parse(row);
+      if (e) {
+        events.push(e);
+        claimed.push(row);
+      }
+    }
+    if (events.length === 0) return true;
+    const outcome = await this.#o.channel.deliverSummary!(events);
+    // A summary is a new message shared by many issues: their live messages, if any, are edited by later changes.
+    await this.#settle(claimed, outcome.kind === 'gone' ? { kind: 'retry', error: outcome.error } : outcome, { edit: false, summary: true });
+    return true;
+  }
+
+  /** What the channel's answer means for the claimed rows (one, or a storm summary's run). */
+  async #settle(rows: ChannelOutboxRow[], outcome: DeliveryOutcome, how: { edit: boolean; summary?: boolean }): Promise<void> {
+    const { repo, channel, logger } = this.#o;
     this.#o.onOutcome?.(channel.name, outcome.kind);
     const at = this.#o.now();
-    const log = { component: 'notify', channel: channel.name, type: channel.type, id: row.id, kind: row.kind };
+    const log = { component: 'notify', channel: channel.name, type: channel.type, ids: rows.map((r) => r.id), kind: how.summary ? 'summary' : rows[0]!.kind };
     switch (outcome.kind) {
       case 'sent':
         this.#budget.record(at);
-        this.#sent++;
+        if (this.#isolate > 0) this.#isolate--;
+        this.#sent += rows.length;
         this.#failures = 0;
         this.#lastError = undefined;
-        if (channel.live && issueId && event.kind !== 'approvals') {
-          if (outcome.ref && outcome.ref !== ref) await repo.saveMessageRef(issueId, channel.name, outcome.ref, at);
-          else if (ref) await repo.touchMessage(issueId, channel.name, at);
-        }
-        await repo.markSent(row.id, row.token, at);
-        logger.info({ ...log, edit: ref !== undefined }, 'channel notification sent');
-        return true;
+        for (const r of rows) await repo.markSent(r.id, r.token, at);
+        logger.info({ ...log, edit: how.edit }, how.summary ? 'channel storm summary sent' : 'channel notification sent');
+        return;
       case 'rate_limited':
         this.#blockedUntil = at + outcome.retryAfterMs;
-        await repo.release(row.id, row.token, this.#blockedUntil, { countAttempt: false });
+        for (const r of rows) await repo.release(r.id, r.token, this.#blockedUntil, { countAttempt: false });
         logger.warn({ ...log, retryAfterMs: outcome.retryAfterMs }, 'channel rate limit hit; waiting');
-        return true;
-      case 'retry': {
+        return;
+      case 'retry':
         this.#failures++;
         this.#blockedUntil = at + backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
         this.#lastError = outcome.error;
-        await repo.release(row.id, row.token, this.#blockedUntil, { countAttempt: true, error: outcome.error });
+        for (const r of rows) await repo.release(r.id, r.token, this.#blockedUntil, { countAttempt: true, error: outcome.error });
         logger.warn({ ...log, err: outcome.error, retryInMs: this.#blockedUntil - at, failures: this.#failures }, 'channel unavailable; backing off');
-        return true;
-      }
+        return;
       case 'fatal':
         this.#fatal = `${outcome.error}; check channels.${channel.name} in the config; its notifications stay queued until the agent restarts with a working one`;
-        await repo.release(row.id, row.token, at, { countAttempt: false, error: outcome.error });
+        for (const r of rows) await repo.release(r.id, r.token, at, { countAttempt: false, error: outcome.error });
         logger.error({ ...log, status: outcome.status }, `channel sending stopped: ${this.#fatal}`);
-        return true;
+        return;
       case 'gone':
-        if (issueId) await repo.dropMessageRef(issueId, channel.name);
-        await repo.release(row.id, row.token, at, { countAttempt: true, error: outcome.error });
+        for (const r of rows) await repo.release(r.id, r.token, at, { countAttempt: true, error: outcome.error });
         logger.warn({ ...log, err: outcome.error }, 'live message cannot be edited; posting a fresh one');
-        return true;
+        return;
       case 'rejected':
+        if (how.summary) {
+          // The summary body was refused: send these one by one (each then stands or fails alone).
+          for (const r of rows) await repo.release(r.id, r.token, at, { countAttempt: true, error: outcome.error });
+          this.#isolate = rows.length;
+          this.#budget.record(at);
+          logger.warn({ ...log, err: outcome.error }, 'channel refused a storm summary; sending one by one');
+          return;
+        }
         this.#failed++;
-        await repo.markFailed(row.id, outcome.error);
+        if (this.#isolate > 0) this.#isolate--;
+        for (const r of rows) await repo.markFailed(r.id, outcome.error);
         logger.error({ ...log, err: outcome.error }, 'channel refused a notification; marked failed');
-        return true;
+        return;
     }
   }
 }

@@ -47,3 +47,15 @@ export function facts(e: ChannelEvent): [string, string][] {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** One line of a storm summary: the issue, where, and what happened. */
+export function summaryLine(e: ChannelEvent): string {
+  const i = e.issue;
+  const mark = e.kind === 'resolved' ? '✅' : i?.severity === 'critical' ? '🔴' : '🟠';
+  return clip(`${mark} ${i ? `${i.title} on ${i.server_id}` : e.summary} · ${e.kind}`, 120);
+}
+
+export function summaryTitle(events: ChannelEvent[]): string {
+  const open = events.filter((e) => e.kind !== 'resolved').length;
+  return `⚡ ${events.length} issue changes at once: ${open} open, ${events.length - open} resolved`;
+}

@@ -1,4 +1,4 @@
-import { clip, facts, headline } from './event-text.js';
+import { clip, facts, headline, summaryLine, summaryTitle } from './event-text.js';
 import { parseJson, retryAfterMs, send, trimBase } from './http.js';
 import type { Channel, ChannelEvent, DeliveryOutcome } from './types.js';
 
@@ -35,6 +35,29 @@ export function slackBlocks(e: ChannelEvent): { text: string; blocks: unknown[] 
   return { text, blocks };
 }
 
+/** A storm summary in Block Kit: a header and sections of one line per issue (≤ 3000 characters each). */
+export function slackSummary(events: ChannelEvent[], dashboardUrl: string): { text: string; blocks: unknown[] } {
+  const text = summaryTitle(events);
+  const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: clip(text, 150), emoji: true } }];
+  let chunk: string[] = [];
+  const flush = () => {
+    if (chunk.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk.join('\n') } });
+    chunk = [];
+  };
+  for (const e of events) {
+    const line = slackEscape(summaryLine(e));
+    if ([...chunk, line].join('\n').length > 2_900) flush();
+    chunk.push(line);
+  }
+  flush();
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${dashboardUrl}|Open the dashboard>` }] });
+  return { text, blocks };
+}
+
+function dashboardOf(e: ChannelEvent | undefined): string {
+  return e ? e.url.replace(/\/issues\/[^/]*$/, '/') : '';
+}
+
 /** Slack's Web API with a bot token: chat.postMessage for a new message, chat.update for the issue's live message. */
 export class SlackApiChannel implements Channel {
   readonly type = 'slack';
@@ -45,6 +68,12 @@ export class SlackApiChannel implements Channel {
   constructor(name: string, options: { token: string; channel: string; apiBaseUrl: string; timeoutMs: number }) {
     this.name = name;
     this.#o = { ...options, apiBaseUrl: trimBase(options.apiBaseUrl) };
+  }
+
+  readonly summaryMax = 45;
+
+  deliverSummary(events: ChannelEvent[]): Promise<DeliveryOutcome> {
+    return this.#call('chat.postMessage', { channel: this.#o.channel, unfurl_links: false, unfurl_media: false, ...slackSummary(events, dashboardOf(events[0])) });
   }
 
   async deliver(e: ChannelEvent, ref: string | undefined): Promise<DeliveryOutcome> {

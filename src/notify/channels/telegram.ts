@@ -1,4 +1,4 @@
-import { clip, facts, headline } from './event-text.js';
+import { clip, facts, headline, summaryLine, summaryTitle } from './event-text.js';
 import { parseJson, retryAfterMs, send, trimBase } from './http.js';
 import type { Channel, ChannelEvent, DeliveryOutcome } from './types.js';
 
@@ -44,6 +44,13 @@ export class TelegramChannel implements Channel {
   constructor(name: string, options: { token: string; chatId: string; apiBaseUrl: string; timeoutMs: number }) {
     this.name = name;
     this.#o = { ...options, apiBaseUrl: trimBase(options.apiBaseUrl) };
+  }
+
+  readonly summaryMax = 30; // 30 lines of ≤ 120 characters stay under the 4096 of one message
+
+  deliverSummary(events: ChannelEvent[]): Promise<DeliveryOutcome> {
+    const text = [`<b>${telegramEscape(summaryTitle(events))}</b>`, ...events.map((e) => telegramEscape(summaryLine(e)))].join('\n');
+    return this.call('sendMessage', { chat_id: this.#o.chatId, text: clip(text, 4_096), parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
   }
 
   async deliver(e: ChannelEvent, ref: string | undefined): Promise<DeliveryOutcome> {

@@ -50,6 +50,12 @@ export interface Channel {
   readonly live: boolean;
   /** Delivers one event; ref = this issue's live message on the channel, when there is one. */
   deliver(event: ChannelEvent, ref: string | undefined): Promise<DeliveryOutcome>;
+  /**
+   * A storm: several issue events as one message (every one named on its line), when the backlog is more than the
+   * budget can send one by one. summaryMax = how many one message shows. Absent: always one request per event.
+   */
+  readonly summaryMax?: number;
+  deliverSummary?(events: ChannelEvent[]): Promise<DeliveryOutcome>;
 }
 
 /** The verbs of the buttons a channel shows on an approval request; docs/channels.md, server/routes/channel-buttons.ts. */
