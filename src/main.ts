@@ -146,6 +146,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger),
     ...discord.services,
     ...channels.senders,
+    ...channels.services,
     every('archiver', 86_400_000, async () => {
       const n = await store.tracker.archive(config.issues.archiveAfterDays);
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');

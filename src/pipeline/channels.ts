@@ -12,6 +12,11 @@ import { CHANNEL_EVENT_VERSION, type ChannelEvent, type ChannelEventKind, type D
 import type { ActionSnapshot } from '../notify/notification-types.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import { ChannelRepository } from '../store/channel-repository.js';
+import { NotificationRepository } from '../store/notification-repository.js';
+import { localDate } from '../notify/daily-schedule.js';
+import { collectDigest, digestText, isEmptyDigest } from '../notify/digest.js';
+import { DigestScheduler } from '../notify/digest-scheduler.js';
+import type { BackgroundService } from './service.js';
 import { issueSnapshot, publicUrlOf } from './notifications.js';
 
 interface RoutedChannel {
@@ -113,6 +118,13 @@ export class ChannelHooks {
     }
   };
 
+  /** Today's digest for every channel whose route takes digests (deduplicated by local date); false: nothing to say. */
+  async queueDigest(db: Database, text: string, summary: string, date: string, now: number): Promise<boolean> {
+    const event: ChannelEvent = { version: CHANNEL_EVENT_VERSION, event: 'digest', kind: 'digest', at: now, issue: null, url: this.#url(undefined), summary, text };
+    await db.transaction((tx) => this.#enqueue(tx, event, undefined, `digest:${date}`, now));
+    return true;
+  }
+
   readonly afterCommit = (): void => {
     this.#wake();
   };
@@ -123,6 +135,8 @@ export interface ChannelsSetup {
   hooks: ChannelHooks | undefined;
   senders: ChannelSender[];
   repo: ChannelRepository;
+  /** The daily digest for channels whose route takes it. */
+  services: BackgroundService[];
 }
 
 export function channelsForAgent(deps: {
@@ -133,7 +147,7 @@ export function channelsForAgent(deps: {
 }): ChannelsSetup {
   const repo = new ChannelRepository(deps.db);
   const enabled = deps.config.channels.filter((c) => c.enabled);
-  if (enabled.length === 0) return { hooks: undefined, senders: [], repo };
+  if (enabled.length === 0) return { hooks: undefined, senders: [], repo, services: [] };
   const senders = enabled.map(
     (c) =>
       new ChannelSender({
@@ -148,10 +162,34 @@ export function channelsForAgent(deps: {
       }),
   );
   const hooks = new ChannelHooks(repo, enabled, publicUrlOf(deps.config));
-  hooks.setWake(() => {
+  const wake = () => {
     for (const s of senders) s.wake();
-  });
-  return { hooks, senders, repo };
+  };
+  hooks.setWake(wake);
+  const digest = deps.config.discord.digest; // one digest time for every channel (discord.digest.time/timezone)
+  const services: BackgroundService[] = [];
+  if (digest.enabled && enabled.some((c) => new ChannelRoute(c).accepts('digest', undefined))) {
+    const notifications = new NotificationRepository(deps.db);
+    const render = { publicUrl: publicUrlOf(deps.config) };
+    services.push(
+      new DigestScheduler({
+        name: 'channel-digest',
+        repo: notifications,
+        render,
+        time: digest.time,
+        timeZone: digest.timezone,
+        logger: deps.logger,
+        onQueued: wake,
+        queue: async (now) => {
+          const data = await collectDigest(notifications, now);
+          if (isEmptyDigest(data)) return false;
+          const summary = `Daily digest: ${data.issues.opened} opened, ${data.issues.resolved} resolved, ${data.issues.stillOpen} still open`;
+          return hooks.queueDigest(deps.db, digestText(data, render), summary, localDate(now, digest.timezone), now);
+        },
+      }),
+    );
+  }
+  return { hooks, senders, repo, services };
 }
 
 /** The channel hooks of a process that only records (the CLI); the daemon's senders deliver. */

@@ -9,7 +9,8 @@ import { startFakePagerDuty, type FakePagerDuty } from '../helpers/fake-pagerdut
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack.js';
 import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
 import { startFakeWebhookReceiver, type FakeWebhookReceiver } from '../helpers/fake-webhook-receiver.js';
-import { tempDir } from '../helpers/temp-store.js';
+import { channelsForAgent } from '../../src/pipeline/channels.js';
+import { openTempStore, tempDir } from '../helpers/temp-store.js';
 
 const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const TELEGRAM_SECRET = 'tg_secret-0123456789';
@@ -214,6 +215,35 @@ describe('channels', () => {
     expect(f.slack.messages.some((m) => m.text.startsWith('⚡'))).toBe(true);
     await until('pagerduty: one incident each, never summarised', () => f.pd.incidents.length === 200, 20_000);
     expect(f.pd.requests).toHaveLength(200);
+  });
+
+  it('sends the daily digest once per day to each channel whose route takes digests', { timeout: 30_000 }, async () => {
+    const f = await fakes();
+    const store = await openTempStore();
+    onTestFinished(() => store.db.close());
+    const config = defaultConfig({
+      server: { publicUrl: 'http://ops.example.test' },
+      channels: [
+        { name: 'team-slack', type: 'slack', token: f.slack.token, channel: f.slack.channelId, apiBaseUrl: f.slack.apiBaseUrl },
+        { name: 'pager', type: 'pagerduty', routingKey: f.pd.routingKey, apiBaseUrl: f.pd.url },
+        { name: 'hooks', type: 'webhook', url: f.hooks.url, secret: f.hooks.secret, route: { events: ['digest'] } },
+      ],
+    });
+    const setup = channelsForAgent({ config, db: store.db, logger: pino({ level: 'silent' }) });
+    expect(setup.services.map((s) => s.name)).toEqual(['channel-digest']);
+    for (const s of setup.senders) s.start();
+    onTestFinished(async () => {
+      for (const s of setup.senders) await s.stop();
+    });
+    const now = Date.now();
+    for (let i = 0; i < 2; i++) await setup.hooks!.queueDigest(store.db, 'Issues opened: 3\nStill open: <1>', 'Daily digest: 3 opened', '2026-12-03', now);
+    setup.hooks!.afterCommit();
+    await until('the digests', () => f.slack.messages.length === 1 && f.hooks.accepted.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(f.slack.messages).toHaveLength(1);
+    expect(JSON.stringify(f.slack.messages[0]!.blocks)).toContain('Still open: &lt;1&gt;');
+    expect(f.hooks.accepted[0]!.body).toMatchObject({ version: 1, event: 'digest', kind: 'digest', issue: null, text: 'Issues opened: 3\nStill open: <1>' });
+    expect(f.pd.requests).toHaveLength(0);
   });
 
   it('stops a channel whose token is revoked and says why in /healthz, while the others go on', { timeout: 30_000 }, async () => {

@@ -19,7 +19,7 @@ export function slackBlocks(e: ChannelEvent): { text: string; blocks: unknown[] 
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(text, 150), emoji: true } },
   ];
-  const description = e.issue?.description ? slackEscape(e.issue.description) : e.kind === 'digest' ? slackEscape(e.summary) : '';
+  const description = e.issue?.description ? slackEscape(e.issue.description) : e.kind === 'digest' ? slackEscape(`\`\`\`${(e.text ?? e.summary).replace(/`/g, "'")}\`\`\``) : '';
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(description || slackEscape(e.summary), 3_000) }, ...(fields.length > 0 ? { fields } : {}) });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`<${e.url}|Open in OpsAgent>${e.issue ? ` · opsagent issues-show ${slackEscape(e.issue.id)}` : ''}`, 3_000) }] });
   if (e.kind === 'approvals' && e.action && e.action.id.length <= 200) {

@@ -13,6 +13,7 @@ export const CALLBACK_PREFIX = { approve: 'ap', reject: 'rj' } as const;
 export function telegramText(e: ChannelEvent): string {
   const lines = [`<b>${telegramEscape(headline(e))}</b>`];
   if (e.issue?.description) lines.push(telegramEscape(clip(e.issue.description, 1_000)));
+  if (e.kind === 'digest' && e.text) lines.push(`<pre>${telegramEscape(clip(e.text, 3_500))}</pre>`);
   for (const [k, v] of facts(e)) lines.push(`<b>${telegramEscape(k)}:</b> ${telegramEscape(clip(v, 300))}`);
   lines.push(`<a href="${telegramEscape(e.url).replace(/"/g, '&quot;')}">Open in OpsAgent</a>`);
   return clip(lines.join('\n'), 4_000);

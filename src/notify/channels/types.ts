@@ -24,6 +24,8 @@ export const ChannelEvent = z.object({
   url: z.string(),
   /** One line for people: what every channel shows as its text fallback. */
   summary: z.string(),
+  /** A digest's body, plain text (digest only). */
+  text: z.string().optional(),
 });
 export type ChannelEvent = z.infer<typeof ChannelEvent>;
 
