@@ -9,9 +9,8 @@ import { openRepositories, type Store } from './pipeline/store-setup.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from './analysis/settings.js';
 import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js';
-import { channelsForAgent } from './pipeline/channels.js';
+import { channelButtons, channelsForAgent } from './pipeline/channels.js';
 import { discordForAgent } from './pipeline/notifications.js';
-import { TelegramChannel } from './notify/channels/telegram.js';
 import { remediationService } from './pipeline/remediation-service.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { wirePipeline } from './pipeline/wire.js';
@@ -209,22 +208,9 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
-  const slackButtons = config.channels.flatMap((c) =>
-    c.enabled && c.type === 'slack' && c.signingSecret && c.token
-      ? [{ name: c.name, signingSecret: c.signingSecret, approverIds: c.approverIds, responseOrigins: ['https://hooks.slack.com', new URL(c.apiBaseUrl).origin] }]
-      : [],
-  );
-  if (slackButtons.length > 0) {
-    await app.register(slackInteractionRoutes, { channels: slackButtons, approvals: remediation, interactions: channels.repo, logger });
-  }
-  const telegramButtons = config.channels.flatMap((c) => {
-    if (!c.enabled || c.type !== 'telegram' || !c.webhookSecret) return [];
-    const bot = new TelegramChannel(c.name, { token: c.token, chatId: c.chatId, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs });
-    return [{ name: c.name, webhookSecret: c.webhookSecret, approverIds: c.approverIds, answer: async (id: string, text: string) => void (await bot.call('answerCallbackQuery', { callback_query_id: id, text })) }];
-  });
-  if (telegramButtons.length > 0) {
-    await app.register(telegramWebhookRoutes, { channels: telegramButtons, approvals: remediation, interactions: channels.repo, logger });
-  }
+  const buttons = channelButtons(config);
+  if (buttons.slack.length > 0) await app.register(slackInteractionRoutes, { channels: buttons.slack, approvals: remediation, interactions: channels.repo, logger });
+  if (buttons.telegram.length > 0) await app.register(telegramWebhookRoutes, { channels: buttons.telegram, approvals: remediation, interactions: channels.repo, logger });
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
 
   let url: string;

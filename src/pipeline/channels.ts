@@ -8,6 +8,7 @@ import { buildChannel, DEFAULT_PER_MINUTE } from '../notify/channels/build.js';
 import { ChannelSender } from '../notify/channels/channel-sender.js';
 import { headline } from '../notify/channels/event-text.js';
 import { ChannelRoute } from '../notify/channels/route.js';
+import { TelegramChannel } from '../notify/channels/telegram.js';
 import { CHANNEL_EVENT_VERSION, type ChannelEvent, type ChannelEventKind, type DeliveryOutcome } from '../notify/channels/types.js';
 import type { ActionSnapshot } from '../notify/notification-types.js';
 import type { Database, SqlExecutor } from '../store/database.js';
@@ -196,4 +197,44 @@ export function channelsForAgent(deps: {
 export function channelQueue(config: Config, db: Database): ChannelHooks | undefined {
   const hooks = new ChannelHooks(new ChannelRepository(db), config.channels, publicUrlOf(config));
   return hooks.size > 0 ? hooks : undefined;
+}
+
+/** A Slack channel whose buttons can be clicked: the signing secret, its approvers, where response_url may point. */
+export interface SlackButtonChannel {
+  name: string;
+  signingSecret: string;
+  approverIds: string[];
+  responseOrigins: string[];
+}
+
+/** A Telegram channel whose buttons can be clicked: the webhook secret, its approvers, and its bot's replies. */
+export interface TelegramButtonChannel {
+  name: string;
+  webhookSecret: string;
+  approverIds: string[];
+  answer(callbackQueryId: string, text: string): Promise<void>;
+  clearButtons(chatId: number, messageId: number): Promise<void>;
+}
+
+/** What the Slack and Telegram button routes need per channel (server/routes/slack.ts, telegram.ts). */
+export function channelButtons(config: Config): { slack: SlackButtonChannel[]; telegram: TelegramButtonChannel[] } {
+  const slack: SlackButtonChannel[] = [];
+  const telegram: TelegramButtonChannel[] = [];
+  for (const c of config.channels) {
+    if (!c.enabled) continue;
+    if (c.type === 'slack' && c.signingSecret && c.token) {
+      slack.push({ name: c.name, signingSecret: c.signingSecret, approverIds: c.approverIds, responseOrigins: ['https://hooks.slack.com', new URL(c.apiBaseUrl).origin] });
+    }
+    if (c.type === 'telegram' && c.webhookSecret) {
+      const bot = new TelegramChannel(c.name, { token: c.token, chatId: c.chatId, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs });
+      telegram.push({
+        name: c.name,
+        webhookSecret: c.webhookSecret,
+        approverIds: c.approverIds,
+        answer: async (id, text) => void (await bot.call('answerCallbackQuery', { callback_query_id: id, text })),
+        clearButtons: async (chatId, messageId) => void (await bot.call('editMessageReplyMarkup', { chat_id: chatId, message_id: messageId, reply_markup: { inline_keyboard: [] } })),
+      });
+    }
+  }
+  return { slack, telegram };
 }

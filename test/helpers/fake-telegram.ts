@@ -66,6 +66,13 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
       msg.edits++;
       return json(res, 200, { ok: true, result: { message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat, text } });
     }
+    if (method === 'editmessagereplymarkup') {
+      const msg = messages.find((x) => x.chat_id === String(p.chat_id) && x.message_id === Number(p.message_id));
+      if (!msg) return error(res, 400, 'Bad Request: message to edit not found');
+      msg.reply_markup = p.reply_markup;
+      msg.edits++;
+      return json(res, 200, { ok: true, result: { message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat, text: msg.text } });
+    }
     if (method === 'answercallbackquery') {
       answers.push(p);
       return json(res, 200, { ok: true, result: true });

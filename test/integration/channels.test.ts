@@ -193,6 +193,7 @@ describe('channels', () => {
     expect((await tg(approve, TELEGRAM_SECRET)).status).toBe(200);
     await until('the approval', async () => (await status(a2!.id)) !== 'pending_approval');
     expect(String(f.telegram.answers.at(-1)!.text)).toContain('Approved by telegram:alice');
+    expect(tgMessage.reply_markup).toEqual({ inline_keyboard: [] }); // the decided request has no buttons left
     const answered = f.telegram.answers.length;
     expect((await tg(approve, TELEGRAM_SECRET)).status).toBe(200); // the same update redelivered
     expect(f.telegram.answers).toHaveLength(answered);

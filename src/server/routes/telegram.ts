@@ -13,6 +13,8 @@ export interface TelegramInteractionChannel {
   approverIds: string[];
   /** answerCallbackQuery on this channel's bot (always called, or the client shows a progress bar). */
   answer(callbackQueryId: string, text: string): Promise<void>;
+  /** Removes the buttons of a decided request (editMessageReplyMarkup), so nobody clicks a stale one. */
+  clearButtons(chatId: number, messageId: number): Promise<void>;
 }
 
 export interface TelegramRouteDeps {
@@ -35,6 +37,7 @@ const Update = z.object({
       id: z.string().max(100),
       from: z.object({ id: z.number().int(), username: z.string().max(100).optional(), first_name: z.string().max(200).optional() }),
       data: z.string().max(64).optional(),
+      message: z.object({ message_id: z.number().int(), chat: z.object({ id: z.number().int() }) }).optional(),
     })
     .optional(),
 });
@@ -94,6 +97,7 @@ export const telegramWebhookRoutes: FastifyPluginAsync<TelegramRouteDeps> = asyn
     const by = deciderName('telegram', q.from.username, userId);
     const result = await runButton(handlers, verb, m[2]!, by, { answerWithinMs: deps.answerWithinMs ?? 2_000, logger: log });
     log.info({ channel: channel.name, actionId: m[2], by, decision: verb, ok: result.ok }, 'action decided in Telegram');
+    if (q.message) await channel.clearButtons(q.message.chat.id, q.message.message_id);
     return outcome(result.text, `${verb}:${result.ok ? 'ok' : 'refused'}`);
   });
 };
