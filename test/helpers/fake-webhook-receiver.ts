@@ -13,6 +13,8 @@ export interface FakeWebhookReceiver {
   refused: Received[];
   attempts: Received[];
   failUntil(untilMs: number, status?: number): void;
+  /** The next request is read but never answered (a receiver that hangs while the sender dies). */
+  hangNext(): void;
 }
 
 export async function startFakeWebhookReceiver(secret = 'whsec-test-0123456789abcdef'): Promise<FakeWebhookReceiver> {
@@ -21,8 +23,14 @@ export async function startFakeWebhookReceiver(secret = 'whsec-test-0123456789ab
   const attempts: Received[] = [];
   let failUntilMs = 0;
   let failStatus = 503;
+  let hang = false;
   const { url } = await listen((r, res) => {
     attempts.push(r);
+    if (hang) {
+      hang = false;
+      res.on('close', () => undefined);
+      return;
+    }
     if (Date.now() < failUntilMs) return json(res, failStatus, { error: 'down for maintenance' });
     const ts = String(r.headers['x-opsagent-timestamp'] ?? '');
     const sig = String(r.headers['x-opsagent-signature'] ?? '');
@@ -35,5 +43,5 @@ export async function startFakeWebhookReceiver(secret = 'whsec-test-0123456789ab
     accepted.push({ body: JSON.parse(r.body) as Record<string, unknown>, at: r.at });
     res.writeHead(204).end();
   });
-  return { url: `${url}/opsagent`, secret, accepted, refused, attempts, failUntil: (u, s = 503) => ((failUntilMs = u), (failStatus = s)) };
+  return { url: `${url}/opsagent`, secret, accepted, refused, attempts, failUntil: (u, s = 503) => ((failUntilMs = u), (failStatus = s)), hangNext: () => (hang = true) };
 }

@@ -5,6 +5,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnDaemon } from '../helpers/daemon-process.js';
 import { startFakePagerDuty } from '../helpers/fake-pagerduty.js';
 import { startFakeSlack } from '../helpers/fake-slack.js';
+import { startFakeWebhookReceiver } from '../helpers/fake-webhook-receiver.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 /** The channels of the issue's example, written as an operator writes them: secrets from ${VAR}. */
@@ -78,5 +79,35 @@ describe('channels in the daemon process', () => {
     expect(JSON.stringify(health)).not.toContain(slack.token);
     const { code } = await daemon.terminate();
     expect(code).toBe(0);
+  });
+
+  it('delivers at least once across a crash: a row in flight when the daemon is killed goes out after the restart', { timeout: 60_000 }, async () => {
+    const hooks = await startFakeWebhookReceiver();
+    hooks.hangNext();
+    const dir = tempDir();
+    const path = join(dir, 'opsagent.yaml');
+    writeFileSync(
+      path,
+      `netdata: { url: "" }\nanalysis: { enabled: false }\nopsagent: { serverId: web-1 }\ndatabase: { url: "file:${join(dir, 'db.sqlite')}" }\nserver: { port: 0 }\n` +
+        `channels:\n  - { name: hooks, type: webhook, url: "${hooks.url}", secret: "\${HOOK_SECRET}", timeoutMs: 1000 }\n`,
+    );
+    const env = { HOOK_SECRET: hooks.secret };
+    const first = spawnDaemon(path, { env });
+    const url = await first.started();
+    await fetch(`${url}/api/v1/alerts`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'oom', context: 'mem', chart: 'mem', status: 'CRITICAL' }) });
+    const inFlight = Date.now() + 10_000;
+    while (hooks.attempts.length === 0 && Date.now() < inFlight) await new Promise((r) => setTimeout(r, 20));
+    expect(hooks.attempts).toHaveLength(1);
+    first.child.kill('SIGKILL'); // dies with the request unanswered: the row is claimed, not sent
+    await first.exited;
+    const second = spawnDaemon(path, { env });
+    await second.started();
+    const deadline = Date.now() + 30_000; // the dead sender's lease (2 × timeoutMs + 10 s) expires first
+    while (hooks.accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(hooks.accepted).toHaveLength(1);
+    expect(hooks.accepted[0]!.body).toMatchObject({ kind: 'new', issue: { title: expect.stringContaining('oom') as unknown } });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(hooks.accepted).toHaveLength(1);
+    expect((await second.terminate()).code).toBe(0);
   });
 });
