@@ -134,6 +134,8 @@ function applyEnvironment(parsed: Config, env: NodeJS.ProcessEnv): LoadedConfig 
   }
   const channels = parsed.channels.map((c) => {
     const missing = c.enabled ? missingSecretOf(c) : undefined;
+    const clickable = (c.type === 'slack' && c.signingSecret !== '') || (c.type === 'telegram' && c.webhookSecret !== '');
+    if (c.enabled && !missing && clickable && c.approverIds.length === 0) warnings.push(`channels.${c.name}: no approverIds; nobody can approve from ${c.type === 'slack' ? 'Slack' : 'Telegram'}`);
     if (!missing) return c;
     warnings.push(`channels.${c.name}: ${missing} empty; the ${c.type} channel is off`);
     return { ...c, enabled: false };

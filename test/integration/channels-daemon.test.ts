@@ -22,6 +22,7 @@ channels:
     token: "\${SLACK_BOT_TOKEN}"
     channel: "C0123456789"
     signingSecret: "\${SLACK_SIGNING_SECRET}"
+    approverIds: ["U0123ABCD"]
     apiBaseUrl: "${slackApi}"
     route: { minSeverity: warning, servers: ["web-*"], events: [new, escalated, resolved, approvals, digest] }
   - name: pager

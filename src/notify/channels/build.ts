@@ -13,10 +13,10 @@ export function buildChannel(c: ChannelConfig): Channel {
   switch (c.type) {
     case 'slack':
       return c.token && c.channel
-        ? new SlackApiChannel(c.name, { token: c.token, channel: c.channel, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs })
+        ? new SlackApiChannel(c.name, { token: c.token, channel: c.channel, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs, buttons: c.signingSecret !== '' })
         : new SlackWebhookChannel(c.name, { url: c.webhookUrl, timeoutMs: c.timeoutMs });
     case 'telegram':
-      return new TelegramChannel(c.name, { token: c.token, chatId: c.chatId, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs });
+      return new TelegramChannel(c.name, { token: c.token, chatId: c.chatId, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs, buttons: c.webhookSecret !== '' });
     case 'pagerduty':
       return new PagerDutyChannel(c.name, { routingKey: c.routingKey, apiBaseUrl: c.apiBaseUrl, timeoutMs: c.timeoutMs });
     case 'webhook':

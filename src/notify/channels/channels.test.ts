@@ -99,6 +99,13 @@ describe('wire formats', () => {
     ]);
   });
 
+  it('writes the CLI commands instead of buttons where nobody can click', () => {
+    const { blocks } = slackBlocks(event, { buttons: false });
+    expect(blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
+    expect(JSON.stringify(blocks)).toContain('opsagent actions-approve act_01HX --by &lt;name&gt;');
+    expect(telegramText(event, { buttons: false })).toContain('<code>opsagent actions-approve act_01HX --by &lt;name&gt;</code>');
+  });
+
   it('maps changes to PagerDuty actions with the issue id as dedup_key', () => {
     expect(pagerDutyAction('new')).toBe('trigger');
     expect(pagerDutyAction('escalated')).toBe('trigger');

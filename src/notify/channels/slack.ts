@@ -13,7 +13,7 @@ export function slackEscape(text: string): string {
 }
 
 /** The Block Kit message of an event: header, facts, a link, and Approve / Reject for an approval request. */
-export function slackBlocks(e: ChannelEvent): { text: string; blocks: unknown[] } {
+export function slackBlocks(e: ChannelEvent, options: { buttons?: boolean } = {}): { text: string; blocks: unknown[] } {
   const text = clip(headline(e), 3_000);
   const fields = facts(e).slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: clip(`*${k}*\n${slackEscape(v)}`, 2_000) }));
   const blocks: unknown[] = [
@@ -22,7 +22,10 @@ export function slackBlocks(e: ChannelEvent): { text: string; blocks: unknown[] 
   const description = e.issue?.description ? slackEscape(e.issue.description) : e.kind === 'digest' ? slackEscape(`\`\`\`${(e.text ?? e.summary).replace(/`/g, "'")}\`\`\``) : '';
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(description || slackEscape(e.summary), 3_000) }, ...(fields.length > 0 ? { fields } : {}) });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`<${e.url}|Open in OpsAgent>${e.issue ? ` · opsagent issues-show ${slackEscape(e.issue.id)}` : ''}`, 3_000) }] });
-  if (e.kind === 'approvals' && e.action && e.action.id.length <= 200) {
+  if (e.kind === 'approvals' && e.action && (options.buttons === false || e.action.id.length > 200)) {
+    // Nobody can click (no signing secret, an incoming webhook): say how to decide instead.
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackEscape(`Approve: opsagent actions-approve ${e.action.id} --by <name>\nReject: opsagent actions-reject ${e.action.id} --by <name>`) } });
+  } else if (e.kind === 'approvals' && e.action) {
     blocks.push({
       type: 'actions',
       block_id: clip(`act_${e.action.id}`, 255),
@@ -63,9 +66,10 @@ export class SlackApiChannel implements Channel {
   readonly type = 'slack';
   readonly live = true;
   readonly name: string;
-  readonly #o: { token: string; channel: string; apiBaseUrl: string; timeoutMs: number };
+  readonly #o: { token: string; channel: string; apiBaseUrl: string; timeoutMs: number; buttons: boolean };
 
-  constructor(name: string, options: { token: string; channel: string; apiBaseUrl: string; timeoutMs: number }) {
+  /** buttons: clicks can be verified (a signing secret is configured); otherwise approvals carry the CLI commands. */
+  constructor(name: string, options: { token: string; channel: string; apiBaseUrl: string; timeoutMs: number; buttons: boolean }) {
     this.name = name;
     this.#o = { ...options, apiBaseUrl: trimBase(options.apiBaseUrl) };
   }
@@ -77,7 +81,7 @@ export class SlackApiChannel implements Channel {
   }
 
   async deliver(e: ChannelEvent, ref: string | undefined): Promise<DeliveryOutcome> {
-    const message = slackBlocks(e);
+    const message = slackBlocks(e, { buttons: this.#o.buttons });
     // An approval request is its own message (a person must click it); everything else is the issue's live message.
     const editRef = e.kind === 'approvals' ? undefined : ref;
     if (editRef) {
@@ -134,11 +138,7 @@ export class SlackWebhookChannel implements Channel {
   }
 
   async deliver(e: ChannelEvent): Promise<DeliveryOutcome> {
-    const { text, blocks } = slackBlocks(e);
-    // Without an app nobody can click: an approval says how to decide instead.
-    const body = e.kind === 'approvals' && e.action
-      ? { text, blocks: [...blocks, { type: 'section', text: { type: 'mrkdwn', text: slackEscape(`Approve: opsagent actions-approve ${e.action.id} --by <name>\nReject: opsagent actions-reject ${e.action.id} --by <name>`) } }].filter((b) => (b as { type: string }).type !== 'actions') }
-      : { text, blocks };
+    const body = slackBlocks(e, { buttons: false }); // without an app nobody can click
     const answer = await send(this.#url, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }, this.#timeoutMs, 'Slack');
     if (typeof answer === 'string') return { kind: 'retry', error: answer };
     const said = `Slack webhook answered HTTP ${answer.status}${answer.text ? `: ${answer.text.slice(0, 100)}` : ''}`;

@@ -10,8 +10,11 @@ export function telegramEscape(text: string): string {
 /** callback_data is 1–64 bytes: "ap:<action id>" / "rj:<action id>". */
 export const CALLBACK_PREFIX = { approve: 'ap', reject: 'rj' } as const;
 
-export function telegramText(e: ChannelEvent): string {
+export function telegramText(e: ChannelEvent, options: { buttons?: boolean } = {}): string {
   const lines = [`<b>${telegramEscape(headline(e))}</b>`];
+  if (e.kind === 'approvals' && e.action && options.buttons === false) {
+    lines.push(`Approve: <code>opsagent actions-approve ${telegramEscape(e.action.id)} --by &lt;name&gt;</code>`, `Reject: <code>opsagent actions-reject ${telegramEscape(e.action.id)} --by &lt;name&gt;</code>`);
+  }
   if (e.issue?.description) lines.push(telegramEscape(clip(e.issue.description, 1_000)));
   if (e.kind === 'digest' && e.text) lines.push(`<pre>${telegramEscape(clip(e.text, 3_500))}</pre>`);
   for (const [k, v] of facts(e)) lines.push(`<b>${telegramEscape(k)}:</b> ${telegramEscape(clip(v, 300))}`);
@@ -19,8 +22,8 @@ export function telegramText(e: ChannelEvent): string {
   return clip(lines.join('\n'), 4_000);
 }
 
-function keyboard(e: ChannelEvent): unknown {
-  if (e.kind !== 'approvals' || !e.action) return undefined;
+function keyboard(e: ChannelEvent, buttons: boolean): unknown {
+  if (e.kind !== 'approvals' || !e.action || !buttons) return undefined;
   const ap = `${CALLBACK_PREFIX.approve}:${e.action.id}`;
   const rj = `${CALLBACK_PREFIX.reject}:${e.action.id}`;
   if (Buffer.byteLength(ap) > 64 || Buffer.byteLength(rj) > 64) return undefined;
@@ -40,11 +43,12 @@ export class TelegramChannel implements Channel {
   readonly type = 'telegram';
   readonly live = true;
   readonly name: string;
-  readonly #o: { token: string; chatId: string; apiBaseUrl: string; timeoutMs: number };
+  readonly #o: { token: string; chatId: string; apiBaseUrl: string; timeoutMs: number; buttons: boolean };
 
-  constructor(name: string, options: { token: string; chatId: string; apiBaseUrl: string; timeoutMs: number }) {
+  /** buttons: a webhook secret is configured, so clicks reach the agent; otherwise approvals carry the CLI commands. */
+  constructor(name: string, options: { token: string; chatId: string; apiBaseUrl: string; timeoutMs: number; buttons?: boolean }) {
     this.name = name;
-    this.#o = { ...options, apiBaseUrl: trimBase(options.apiBaseUrl) };
+    this.#o = { buttons: true, ...options, apiBaseUrl: trimBase(options.apiBaseUrl) };
   }
 
   readonly summaryMax = 30; // 30 lines of ≤ 120 characters stay under the 4096 of one message
@@ -55,8 +59,8 @@ export class TelegramChannel implements Channel {
   }
 
   async deliver(e: ChannelEvent, ref: string | undefined): Promise<DeliveryOutcome> {
-    const text = telegramText(e);
-    const markup = keyboard(e);
+    const text = telegramText(e, { buttons: this.#o.buttons });
+    const markup = keyboard(e, this.#o.buttons);
     const base = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } };
     if (ref && e.kind !== 'approvals') {
       const at = ref.lastIndexOf(':');
