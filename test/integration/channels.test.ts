@@ -247,6 +247,23 @@ describe('channels', () => {
     expect(f.pd.requests).toHaveLength(0);
   });
 
+  it('waits out Slack, Telegram and PagerDuty 429s (Retry-After, retry_after) and then delivers each change once', { timeout: 30_000 }, async () => {
+    const f = await fakes();
+    f.slack.rateLimitNext(2, 1);
+    f.telegram.rateLimitNext(1, 1);
+    f.pd.rateLimitNext(1);
+    const agent = await start(f, 'critical', (channels) => channels.map((c) => (c.type === 'telegram' ? { ...c, route: {} } : c.type === 'pagerduty' ? { ...c, backoff: { baseMs: 200, maxMs: 500 } } : c)));
+    const t0 = Date.now();
+    await ingest(agent, [alert('net_drops', 'CRITICAL')]);
+    await until('every channel', () => f.slack.messages.length === 1 && f.telegram.messages.length === 1 && f.pd.incidents.length === 1 && f.hooks.accepted.length === 1, 45_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000); // Slack's Retry-After: 1 was obeyed
+    expect(f.slack.requests).toHaveLength(3);
+    expect(f.telegram.requests).toHaveLength(2);
+    const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+    expect(metrics).toMatch(/opsagent_channel_deliveries_total\{channel="team-slack",outcome="rate_limited"\} 2/);
+    expect(metrics).toMatch(/opsagent_channel_deliveries_total\{channel="ops-telegram",outcome="rate_limited"\} 1/);
+  });
+
   it('stops a channel whose token is revoked and says why in /healthz, while the others go on', { timeout: 30_000 }, async () => {
     const f = await fakes();
     f.slack.revoke();

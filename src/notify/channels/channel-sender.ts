@@ -36,6 +36,8 @@ export class ChannelSender {
   readonly #budget: RateBudget;
   #blockedUntil = 0;
   #failures = 0;
+  /** 429s in a row that named no wait: each waits longer. */
+  #limitedInARow = 0;
   #fatal: string | undefined;
   #lastError: string | undefined;
   #sent = 0;
@@ -197,6 +199,7 @@ export class ChannelSender {
     switch (outcome.kind) {
       case 'sent':
         this.#budget.record(at);
+        this.#limitedInARow = 0;
         if (this.#isolate > 0) this.#isolate--;
         this.#sent += rows.length;
         this.#failures = 0;
@@ -204,11 +207,13 @@ export class ChannelSender {
         for (const r of rows) await repo.markSent(r.id, r.token, at);
         logger.info({ ...log, edit: how.edit }, how.summary ? 'channel storm summary sent' : 'channel notification sent');
         return;
-      case 'rate_limited':
-        this.#blockedUntil = at + outcome.retryAfterMs;
+      case 'rate_limited': {
+        const waitMs = outcome.retryAfterMs ?? backoffMs(++this.#limitedInARow, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });
+        this.#blockedUntil = at + waitMs;
         for (const r of rows) await repo.release(r.id, r.token, this.#blockedUntil, { countAttempt: false });
-        logger.warn({ ...log, retryAfterMs: outcome.retryAfterMs }, 'channel rate limit hit; waiting');
+        logger.warn({ ...log, retryAfterMs: waitMs }, 'channel rate limit hit; waiting');
         return;
+      }
       case 'retry':
         this.#failures++;
         this.#blockedUntil = at + backoffMs(this.#failures, { baseMs: this.#o.baseBackoffMs, maxMs: this.#o.maxBackoffMs });

@@ -70,8 +70,8 @@ export class PagerDutyChannel implements Channel {
     const json = parseJson(answer.text) as { status?: unknown; message?: unknown; errors?: unknown } | undefined;
     const said = `PagerDuty answered HTTP ${answer.status}${typeof json?.message === 'string' ? `: ${json.message.slice(0, 200)}` : ''}${Array.isArray(json?.errors) ? ` (${json.errors.map(String).join('; ').slice(0, 300)})` : ''}`;
     if (answer.status === 202 || (answer.status >= 200 && answer.status < 300)) return { kind: 'sent' };
-    // "a few minutes" is PagerDuty's advice on 429 without a number; the sender's backoff cap bounds it.
-    if (answer.status === 429) return { kind: 'rate_limited', retryAfterMs: retryAfterMs(answer.headers) ?? 30_000, error: said };
+    // PagerDuty gives no number on 429 ("retry after a backoff"): the channel's own backoff decides, capped by maxMs.
+    if (answer.status === 429) return { kind: 'rate_limited', retryAfterMs: retryAfterMs(answer.headers), error: said };
     if (answer.status >= 500) return { kind: 'retry', error: said };
     if (answer.status === 401 || answer.status === 403 || answer.status === 404) return { kind: 'fatal', status: answer.status, error: said };
     return { kind: 'rejected', error: said };

@@ -33,8 +33,8 @@ export type ChannelEvent = z.infer<typeof ChannelEvent>;
 export type DeliveryOutcome =
   /** Delivered; ref = the live message it created (Slack channel:ts, Telegram chat:message id) for later edits. */
   | { kind: 'sent'; ref?: string }
-  /** 429: wait retryAfterMs, then the same row again (not a failed attempt). */
-  | { kind: 'rate_limited'; retryAfterMs: number; error: string }
+  /** 429: wait retryAfterMs (absent: the channel's backoff), then the same row again (not a failed attempt). */
+  | { kind: 'rate_limited'; retryAfterMs: number | undefined; error: string }
   /** 5xx, timeout, network: back off and retry. */
   | { kind: 'retry'; error: string }
   /** 401/403/404 or a bad token/channel answer: retrying cannot help until the operator fixes the config. */
