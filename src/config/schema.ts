@@ -1,6 +1,7 @@
 import { minimumAgeProblem, systemRootProblem } from '../model/cleanup-roots.js';
 import { PERMISSION_LEVELS } from '../model/permission.js';
 import { z } from 'zod';
+import { ChannelsSchema } from './channels-schema.js';
 
 /** The only description of config/netdata.yaml. The seed's keys keep their names; extensions are grouped. */
 
@@ -84,6 +85,8 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  // More channels besides the seed's Discord keys (docs/channels.md): Slack, Telegram, PagerDuty, a signed webhook.
+  channels: ChannelsSchema,
   database: z
     .strictObject({
       url: z.string().min(1).default('file:data/opsagent.db'),

@@ -31,8 +31,8 @@ function isIngestRoute(route: string): boolean {
 }
 /** Netdata's custom_sender posts a form; nothing else may. */
 const FORM_ROUTES = new Set(['/api/v1/webhooks/netdata']);
-/** Signed by Discord (Ed25519) and checked by its route; reached through whatever name Discord was given. */
-const SIGNED_ROUTES = new Set(['/api/v1/discord/interactions']);
+/** Signed by Discord (Ed25519), Slack (v0 HMAC) or Telegram (secret token) and checked by their routes; reached through whatever name the service was given. */
+const SIGNED_ROUTES = new Set(['/api/v1/discord/interactions', '/api/v1/slack/interactions', '/api/v1/telegram/webhook']);
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
