@@ -1,5 +1,6 @@
 import type { ChangeHook, CommitListener, IssueTracker } from '../issues/issue-tracker.js';
 import type { AnalysisWorker } from './analysis-worker.js';
+import type { ChannelHooks } from './channels.js';
 import type { NotificationHooks } from './notifications.js';
 import type { Remediation } from './remediation.js';
 import type { SilenceService } from './silences.js';
@@ -17,6 +18,8 @@ export interface PipelineParts {
   notifications?: NotificationHooks | undefined;
   /** Silences, windows and acknowledgements: mark firings, hold messages and automatic actions, report ends. */
   silences?: SilenceService | undefined;
+  /** Outbox rows for the configured channels (Slack, Telegram, PagerDuty, webhook), the same way. */
+  channels?: ChannelHooks | undefined;
 }
 
 /**
@@ -39,10 +42,12 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
     tracker.markFirings(silences.firingMarker);
     p.notifications?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
     p.remediation?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
+    p.channels?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
   }
   // 1. Inside the ingest / status-change transaction: what a change calls for commits with it, or not at all.
   if (p.analysisQueue) tracker.onChanges(p.analysisQueue); // new, escalated, reopened → an analysis job
   if (p.notifications) tracker.onChanges(p.notifications.onIssueChanges); // critical, resolved, flapping → outbox rows
+  if (p.channels) tracker.onChanges(p.channels.onIssueChanges); // routed per channel → channel_outbox rows
   if (p.remediation) tracker.onChanges(p.remediation.verifyOnResolution); // the alert cleared → its actions verified
   if (silences) tracker.onChanges(silences.onIssueChanges); // resolved → its acknowledgement ends
 
@@ -50,6 +55,7 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
   const wakes: CommitListener[] = [];
   if (p.analysisWorker) wakes.push(p.analysisWorker.wakeOnChanges);
   if (p.notifications) wakes.push(p.notifications.afterCommit);
+  if (p.channels) wakes.push(p.channels.afterCommit);
   for (const wake of wakes) tracker.afterCommit(wake);
 
   // 3. Analysis → remediation: each recorded analysis's proposals go through the gate, or stay recorded.
@@ -75,4 +81,16 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
     p.remediation.onActionChanges(p.notifications.onActionChanges);
     p.remediation.onActionEvent(p.notifications.afterCommit);
   }
+  if (p.remediation && p.channels) {
+    p.remediation.onActionChanges(p.channels.onActionChanges);
+    p.remediation.onActionEvent(p.channels.afterCommit);
+  }
+}
+
+/**
+ * A process that records action decisions but runs nothing (`opsagent mcp`): its decisions (an assistant's proposal
+ * waiting for approval) queue their Discord messages in the same transaction, and the daemon's sender posts them.
+ */
+export function wireRecordingRemediation(remediation: Remediation, notifications: NotificationHooks | undefined): void {
+  if (notifications) remediation.onActionChanges(notifications.onActionChanges);
 }
