@@ -27,6 +27,7 @@ import { slackInteractionRoutes } from './server/routes/slack.js';
 import { telegramWebhookRoutes } from './server/routes/telegram.js';
 import { healthRoutes, type HealthReport } from './server/routes/health.js';
 import { issueRoutes } from './server/routes/issues.js';
+import { silenceRoutes } from './server/routes/silences.js';
 import { mcpRoutes } from './server/routes/mcp.js';
 import type { McpDeps } from './mcp/deps.js';
 import { webhookRoutes } from './server/routes/webhooks.js';
@@ -82,7 +83,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     steeringToken = local.token;
     if (local.created) logger.info({ tokenFile }, 'created the local API token');
   }
-  const store = await openRepositories(config, options);
+  const store = await openRepositories(config, { ...options, logger });
   // A damaged file refuses to start with one sentence (what to do included); see store-health.ts for why.
   await checkIntegrity(store.db).catch(async (err: unknown) => {
     await store.db.close();
@@ -120,7 +121,17 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       })
     : undefined;
   const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
-  const discord = discordForAgent({ config, db: store.db, approvals: remediation, logger });
+  const discord = discordForAgent({
+    config,
+    db: store.db,
+    approvals: remediation,
+    issueButtons: {
+      ack: (issueId, by) => store.silences.ack(issueId, by),
+      snooze: (issueId, by) => store.silences.snooze(issueId, by),
+      silenceUntilResolved: (issueId, by) => store.silences.silenceUntilResolved(issueId, by),
+    },
+    logger,
+  });
   const channels = channelsForAgent({
     config,
     db: store.db,
@@ -138,6 +149,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       analysisWorker,
       remediation,
       notifications: discord.hooks,
+      silences: store.silences,
       channels: channels.hooks,
     },
     { handOff: 'remediate' },
@@ -146,6 +158,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const services: BackgroundService[] = [
     remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger),
     ...discord.services,
+    store.silences.service(),
     ...channels.senders,
     ...channels.services,
     every('archiver', 86_400_000, async () => {
@@ -207,7 +220,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(healthRoutes, { health, metrics });
   await app.register(alertRoutes, ingest);
   await app.register(webhookRoutes, ingest);
-  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
+  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, silences: store.silences });
+  await app.register(silenceRoutes, { silences: store.silences });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   const buttons = channelButtons(config);

@@ -42,3 +42,25 @@ describe('decideProposal: the decision ladder, first rung wins', () => {
     expect(decideProposal(facts(over))).toEqual({ status, reason });
   });
 });
+
+describe('decideProposal: a silence holds what would run or ask', () => {
+  const silence = { id: 'silence-1-abcdef', until: Date.UTC(2026, 11, 3, 15, 0) };
+  const held = {
+    status: 'pending_approval',
+    reason: 'Silenced by silence-1-abcdef (until 2026-12-03T15:00:00.000Z): no automatic action; held for a human to approve explicitly',
+    cause: 'silenced',
+    silenceId: 'silence-1-abcdef',
+  };
+  it.each<[string, Overrides, Record<string, unknown>]>([
+    ['an action that would run automatically in full mode is held', { type: 'kill_process', risk: 'medium', permissions: { level: 'full', autoRemediate: true }, silence }, held],
+    ['an approval request is held too (nobody is asked while silenced)', { type: 'kill_process', risk: 'medium', silence }, held],
+    ['a silence wins over flapping', { issue: { flapping: true }, silence }, held],
+    ['a silence until the issue resolves says so', { silence: { id: 'silence-2-abcdef', until: null } }, { status: 'pending_approval', cause: 'silenced', silenceId: 'silence-2-abcdef', reason: 'Silenced by silence-2-abcdef (until its issue resolves): no automatic action; held for a human to approve explicitly' }],
+    ['a silence never lifts a denial', { type: 'custom_command', risk: 'high', silence }, { status: 'denied', reason: 'custom_command is not allowed in limited mode' }],
+    ['readonly stays a denial', { permissions: { level: 'readonly', autoRemediate: true }, silence }, { status: 'denied', reason: 'Readonly mode: no actions allowed' }],
+    ['notify_human is still recorded as sent (the notifier holds the message)', { type: 'notify_human', silence }, { status: 'succeeded', reason: NOTIFICATION_REASON }],
+    ['a resolved issue is skipped before the silence is looked at', { issue: { status: 'resolved' }, silence }, { status: 'skipped', reason: 'Issue is resolved: nothing to remediate' }],
+  ])('%s', (_name, over, expected) => {
+    expect(decideProposal(facts(over))).toEqual(expected);
+  });
+});

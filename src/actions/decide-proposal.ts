@@ -17,6 +17,8 @@ export interface ProposalFacts {
   permissions: Permissions;
   /** Remediations this agent executed in the last 60 minutes. */
   executedLastHour: number;
+  /** The silence or maintenance window covering the issue now, if any. */
+  silence?: { id: string; until: number | null } | undefined;
   now: number;
 }
 
@@ -24,7 +26,7 @@ export interface ProposalFacts {
 export type ProposalDecision =
   | { status: 'succeeded'; reason: string } // notify_human: a notification, done when recorded
   | { status: 'executing'; reason: string }
-  | { status: 'pending_approval'; reason: string }
+  | { status: 'pending_approval'; reason: string; cause?: 'silenced'; silenceId?: string }
   | { status: 'denied'; reason: string }
   | { status: 'skipped'; reason: string };
 
@@ -32,8 +34,9 @@ export const NOTIFICATION_REASON = 'notify_human is a notification: never gated,
 
 /**
  * The decision ladder for one proposal, first rung that applies wins (pure, table-tested):
- * notify_human → another server's issue → an issue no longer active → cooldown → the permission gate → flapping.
- * Flapping only turns an automatic execution into an approval request; it never lifts a denial.
+ * notify_human → another server's issue → an issue no longer active → cooldown → the permission gate → silenced →
+ * flapping. A silence and flapping only turn an automatic execution into an approval request, never lift a denial;
+ * a silenced proposal is held (cause `silenced`): it waits for a human who approves explicitly, and nobody is asked.
  */
 export function decideProposal(f: ProposalFacts): ProposalDecision {
   if (f.type === 'notify_human') return { status: 'succeeded', reason: NOTIFICATION_REASON };
@@ -52,6 +55,15 @@ export function decideProposal(f: ProposalFacts): ProposalDecision {
     return { status: 'skipped', reason: `Cooldown: ${why}` };
   }
   const gate = canExecuteAction(f.permissions, f.type, f.risk, f.executedLastHour);
+  if (f.silence && (gate.allowed || gate.requiresApproval)) {
+    const until = f.silence.until === null ? 'until its issue resolves' : `until ${new Date(f.silence.until).toISOString()}`;
+    return {
+      status: 'pending_approval',
+      reason: `Silenced by ${f.silence.id} (${until}): no automatic action; held for a human to approve explicitly`,
+      cause: 'silenced',
+      silenceId: f.silence.id,
+    };
+  }
   if (gate.allowed && f.issue.flapping) {
     return { status: 'pending_approval', reason: 'Issue is flapping: automatic remediation suspended; human approval required' };
   }

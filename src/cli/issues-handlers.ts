@@ -2,9 +2,29 @@ import { AppError } from '../errors.js';
 import { parseIssueStatuses, type IssueStatus, type Severity } from '../model/issue.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
 import { printJson, type CliContext } from './context.js';
+import type { IssueMarks } from '../pipeline/silences.js';
+import type { SilenceCover } from '../model/silence.js';
+
+/** The JSON of an issue with acknowledged_by / acknowledged_at / silenced, as GET /api/v1/issues gives it. */
+function withMarks<T extends object>(issue: T, m: IssueMarks | undefined): T & Omit<IssueMarks, 'issue_id'> {
+  return { ...issue, acknowledged_by: m?.acknowledged_by ?? null, acknowledged_at: m?.acknowledged_at ?? null, silenced: m?.silenced ?? null };
+}
 import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
 
-export function renderIssue(detail: IssueDetail): string {
+/** "acked by alice · silenced until 15:00Z by bob": what issues-list shows of who owns an issue and what mutes it. */
+export function marksText(m: IssueMarks | undefined): string {
+  if (!m) return '';
+  const parts: string[] = [];
+  if (m.acknowledged_by) parts.push(`acked by ${safeText(m.acknowledged_by)}`);
+  if (m.silenced) parts.push(`${coverWord(m.silenced)} ${m.silenced.until === null ? 'until resolved' : `until ${isoTime(m.silenced.until)}`}`);
+  return parts.join(' · ');
+}
+
+function coverWord(c: SilenceCover): string {
+  return c.kind === 'snooze' ? 'snoozed' : c.kind === 'window' ? 'in maintenance' : 'silenced';
+}
+
+export function renderIssue(detail: IssueDetail, marks?: IssueMarks): string {
   const inputs = detail.metadata.fingerprint_inputs;
   const lines = [
     `${detail.id}  [${detail.status}] ${detail.severity.toUpperCase()}  ${safeText(detail.title)} on ${safeText(detail.server_id)}`,
@@ -13,6 +33,10 @@ export function renderIssue(detail: IssueDetail): string {
     `  fired ${detail.alert_count} time(s); first seen ${isoTime(detail.first_seen_at)} (${relativeTime(detail.first_seen_at)}), last seen ${isoTime(detail.last_seen_at)} (${relativeTime(detail.last_seen_at)})`,
     detail.resolved_at ? `  resolved ${isoTime(detail.resolved_at)}` : undefined,
     detail.metadata.flapping ? '  FLAPPING: notifications summarised, automatic remediation suspended' : undefined,
+    marks?.acknowledged_by ? `  acknowledged by ${safeText(marks.acknowledged_by)} ${marks.acknowledged_at ? `(${relativeTime(marks.acknowledged_at)})` : ''}` : undefined,
+    marks?.silenced
+      ? `  ${coverWord(marks.silenced).toUpperCase()} by ${safeText(marks.silenced.id)} ${marks.silenced.until === null ? 'until it resolves' : `until ${isoTime(marks.silenced.until)}`} (${safeText(marks.silenced.by)}${marks.silenced.comment ? `: ${safeText(marks.silenced.comment)}` : ''}): no notifications, no automatic actions`
+      : undefined,
     '',
     `Why grouped: fingerprint ${detail.alert_fingerprint} = sha256("${safeText(inputs?.name ?? '?')}:${safeText(inputs?.context ?? '?')}:${safeText(inputs?.chart ?? '?')}")[:16]`,
     `  every firing of this alert name, context and chart on server ${safeText(detail.server_id)} updates this one issue.`,
@@ -32,7 +56,8 @@ export function renderIssue(detail: IssueDetail): string {
   for (const c of detail.comments) {
     const who = c.author_type === 'human' ? ` (${safeText(c.author_name ?? 'human')})` : '';
     const [first, ...rest] = safeText(c.content).split('\n');
-    lines.push(`  ${isoTime(c.created_at)}  ${COMMENT_ICONS[c.comment_type]} ${c.comment_type}${who}: ${first ?? ''}`);
+    const silencedBy = typeof c.metadata?.silenced_by === 'string' ? `  [silenced by ${safeText(c.metadata.silenced_by)}]` : '';
+    lines.push(`  ${isoTime(c.created_at)}  ${COMMENT_ICONS[c.comment_type]} ${c.comment_type}${who}: ${first ?? ''}${silencedBy}`);
     if (c.comment_type === 'analysis') continue; // shown in full above
     for (const l of rest.slice(0, 20)) lines.push(`      ${l}`);
   }
@@ -49,19 +74,21 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
     ...(opts.server ? { serverId: opts.server } : {}),
     limit: opts.limit,
   });
-  if (opts.json) return printJson(list);
+  const marks = await (await ctx.store()).silences.marksOf(list);
+  if (opts.json) return printJson(list.map((i) => withMarks(i, marks.get(i.id))));
   if (list.length === 0) {
     console.log(`no ${statuses ? statuses.join('/') : 'open'} issues`);
     return;
   }
-  console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], list.map(issueLine)));
+  console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'OWNER / SILENCE'], list.map((i) => [...issueLine(i), marksText(marks.get(i.id))])));
 }
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
   const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions);
-  if (opts.json) return printJson(detail);
-  console.log(renderIssue(detail));
+  const marks = (await store.silences.marksOf([detail])).get(detail.id);
+  if (opts.json) return printJson(withMarks(detail, marks));
+  console.log(renderIssue(detail, marks));
 }
 
 export async function issuesComment(ctx: CliContext, id: string, text: string, opts: { author: string }): Promise<void> {

@@ -10,6 +10,7 @@ import { registerAnalysisCommands } from './analysis-commands.js';
 import { registerActionCommands } from './actions-commands.js';
 import { registerDigestCommand } from './digest-command.js';
 import { registerIssueCommands } from './issues-commands.js';
+import { registerSilenceCommands } from './silences-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerMigrateLegacyCommand } from './migrate-legacy-command.js';
 import { registerSetupCommands } from './setup-commands.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAdminCommands(program);
   registerIssueCommands(program);
+  registerSilenceCommands(program);
   registerAlertCommands(program);
   registerAnalysisCommands(program);
   registerActionCommands(program);

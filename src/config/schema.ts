@@ -1,6 +1,7 @@
 import { minimumAgeProblem, systemRootProblem } from '../model/cleanup-roots.js';
 import { PERMISSION_LEVELS } from '../model/permission.js';
 import { z } from 'zod';
+import { configWindowProblems } from '../model/maintenance-window.js';
 import { ChannelsSchema } from './channels-schema.js';
 
 /** The only description of config/netdata.yaml. The seed's keys keep their names; extensions are grouped. */
@@ -14,6 +15,20 @@ const cleanupRoot = z.string().min(1).superRefine((root, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
+
+const matcherText = z.string().min(1).max(1_100);
+/** A maintenance window of the config file (model/maintenance-window.ts checks the rest: zone, days, times, regexes). */
+const ConfigWindow = z.strictObject({
+  name: z.string().min(1).max(80),
+  matchers: z.array(matcherText).min(1),
+  time_zone: z.string().optional(),
+  days: z.array(z.string()).optional(),
+  start: hhmm.optional(),
+  end: hhmm.optional(),
+  starts_at: z.string().optional(), // ISO 8601 with a zone, for a one-off window
+  ends_at: z.string().optional(),
+  comment: z.string().max(1_000).optional(),
+});
 
 const NetdataServer = z.strictObject({
   id: z.string().default(''), // '' = the Netdata host's uid from /api/v1/info
@@ -66,6 +81,9 @@ export const ConfigSchema = z.strictObject({
       resolution: z.enum(['edit', 'edit-and-message']).default('edit'),
       // A flapping issue's live message says it settled after this long without a resolve or reopen.
       settleMinutes: z.number().positive().max(1_440).default(10),
+      // Open critical issues nobody acknowledged are listed again in one message this often (Alertmanager's
+      // repeat_interval); 0 = no reminders.
+      reminderIntervalMinutes: z.number().min(0).max(10_080).default(240),
       digest: z
         .strictObject({
           enabled: z.boolean().default(true),
@@ -182,6 +200,17 @@ export const ConfigSchema = z.strictObject({
         .strictObject({ useJournal: z.boolean().default(true) }) // false = read analysis.logFiles only
         .prefault({}),
       scanIntervalSeconds: z.number().positive().default(5), // expiry, verification deadlines, approved actions
+    })
+    .prefault({}),
+  silences: z
+    .strictObject({
+      maxDurationDays: z.number().positive().max(366).default(30),
+      checkIntervalSeconds: z.number().positive().max(3_600).default(15), // ends, window boundaries, reminders
+      windows: z.array(ConfigWindow).default([]),
+    })
+    .superRefine((s, ctx) => {
+      const problems = configWindowProblems(s.windows, s.maxDurationDays);
+      for (const [i, message] of problems) ctx.addIssue({ code: 'custom', path: ['windows', i], message });
     })
     .prefault({}),
   analysis: z

@@ -27,6 +27,9 @@ export type AfterCommit = () => void;
 /** Runs after the commit; used to wake workers without polling. Must not throw. */
 export type CommitListener = (changes: IssueChange[]) => void;
 
+/** Loads, in the transaction, what tells each firing's issue the silence covering it (undefined: none). */
+export type FiringMarker = (tx: SqlExecutor) => Promise<(issue: Issue) => string | undefined>;
+
 /** Extra writes that must commit atomically with a batch of events (e.g. a poller's cursor). */
 export type IngestStep = (tx: SqlExecutor) => Promise<void>;
 
@@ -73,6 +76,9 @@ export class IssueTracker {
    */
   readonly #deferred = new Map<string, { firings: number; lastSeen: number }>();
   readonly #fingerprints = new Map<string, string>();
+  #marker: FiringMarker | undefined;
+  /** The marker's answer for the current transaction (reset at each BEGIN). */
+  #marks: ((issue: Issue) => string | undefined) | undefined;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -85,6 +91,24 @@ export class IssueTracker {
 
   get repository(): IssueRepository {
     return this.#repo;
+  }
+
+  /** Marks each firing comment with the silence that covered it (wired in pipeline/wire.ts). */
+  markFirings(marker: FiringMarker): void {
+    this.#marker = marker;
+  }
+
+  /**
+   * A firing comment, with `silenced_by` when a silence or window covers the issue. The marker's covers are read
+   * once per transaction, and only when a firing is commented (a storm past the comment limit reads nothing).
+   */
+  async #addFiringComment(tx: SqlExecutor, issue: Issue, comment: NewComment, now: number): Promise<void> {
+    if (this.#marker) {
+      this.#marks ??= await this.#marker(tx);
+      const silence = this.#marks(issue);
+      if (silence) comment = { ...comment, metadata: { ...comment.metadata, silenced_by: silence } };
+    }
+    await this.#repo.addComment(tx, issue.id, comment, now);
   }
 
   onChanges(hook: ChangeHook): void {
@@ -156,6 +180,7 @@ export class IssueTracker {
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
         this.#deferred.clear();
+        this.#marks = undefined;
         await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
@@ -257,7 +282,7 @@ export class IssueTracker {
         if (metadata !== cached.metadata) await this.#repo.setAnnotations(tx, cached.id, metadata.annotations!);
         const updated: Issue = { ...cached, ...fresh, metadata };
         const comment = firedAgainComment(event, updated.alert_count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, updated.id, comment, now);
+        if (comment) await this.#addFiringComment(tx, updated, comment, now);
         this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
         changes.push({ kind: 'fired', issue: updated, event });
         return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
@@ -303,7 +328,7 @@ export class IssueTracker {
           },
         };
         await this.#repo.insert(tx, issue);
-        await this.#repo.addComment(tx, issue.id, firstDetectedComment(event), now);
+        await this.#addFiringComment(tx, issue, firstDetectedComment(event), now);
         change = { kind: 'created', issue, event };
         break;
       }
@@ -315,7 +340,7 @@ export class IssueTracker {
         const metadata = withAnnotations(issue.metadata, event);
         if (metadata !== issue.metadata) await this.#repo.setAnnotations(tx, issue.id, metadata.annotations!);
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
+        if (comment) await this.#addFiringComment(tx, { ...issue, severity }, comment, now);
         if (step.escalate) await this.#repo.addComment(tx, issue.id, escalationComment(event), now);
         const updated = { ...issue, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = step.escalate
@@ -349,7 +374,7 @@ export class IssueTracker {
           now,
         );
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
+        if (comment) await this.#addFiringComment(tx, { ...issue, status: 'open', severity }, comment, now);
         const updated: Issue = { ...issue, status: 'open', resolved_at: null, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = { kind: 'reopened', issue: updated, event, previousStatus: 'resolved', previousSeverity: issue.severity, flappingStarted: flap.started };
         break;
@@ -360,7 +385,7 @@ export class IssueTracker {
         const count = issue.alert_count + 1;
         await this.#repo.update(tx, issue.id, { alert_count: count });
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
+        if (comment) await this.#addFiringComment(tx, issue, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
         change = { kind: 'late', issue: { ...issue, alert_count: count }, event };
         break;
       }
@@ -448,6 +473,7 @@ export class IssueTracker {
     let after: AfterCommit[] = [];
     const result = await this.#db.transaction(async (tx) => {
       changes.length = 0;
+      this.#marks = undefined;
       const r = await fn(tx, changes);
       after = await this.#runHooks(tx, changes);
       return r;

@@ -42,6 +42,8 @@ export interface ActionRecord {
   verification: Verification | null;
   verify_deadline: number | null;
   verified_at: number | null;
+  /** The silence (or maintenance window) that held this proposal for a human instead of running it or asking now. */
+  held_by_silence?: string | null | undefined;
 }
 
 export type ActionEventKind =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextCardState, renderCard, renderGroupCard, settledCardState, type CardState } from './card.js';
+import { cardComponents, nextCardState, renderCard, renderGroupCard, settledCardState, type CardState } from './card.js';
 import type { IssueSnapshot } from './notification-types.js';
 
 const ctx = { publicUrl: 'http://ops.test' };
@@ -47,5 +47,41 @@ describe('issue cards', () => {
     const text = embeds.map((e) => e.description).join('\n');
     for (let i = 0; i < 30; i++) expect(text).toContain(`🔴 alert_${i} on web-1 · open`);
     expect(embeds[0]?.title).toBe('⚡ 30 issues at once: 30 open, 0 resolved');
+  });
+});
+
+describe('acknowledgement and silence on the card', () => {
+  const until = Date.UTC(2026, 11, 3, 15, 0);
+  it.each<[string, CardState['silence'], string]>([
+    ['a silence', { id: 's-1', kind: 'silence', until, by: 'bob', comment: 'deploy' }, `🔕 Silenced until <t:${until / 1000}:t> by bob (deploy)`],
+    ['a snooze', { id: 's-2', kind: 'snooze', until, by: 'carol', comment: '' }, `💤 Snoozed until <t:${until / 1000}:t> by carol`],
+    ['until resolved', { id: 's-3', kind: 'silence', until: null, by: 'bob', comment: '' }, '🔕 Silenced until it resolves by bob'],
+    ['a maintenance window', { id: 'config:sunday', kind: 'window', until, by: 'config', comment: 'sunday' }, `🛠 Maintenance window until <t:${until / 1000}:t> (sunday)`],
+  ])('shows %s and who acknowledged, keeps the headline, and drops both when the marks are cleared', (_name, silence, line) => {
+    let s = nextCardState(undefined, { kind: 'issue', change: 'created', issue: issue('open'), at: 0 });
+    s = nextCardState(s, { kind: 'marks', issue: issue('open'), marks: { ack: { by: 'alice', at: 1_000 }, silence }, at: 1_000 });
+    const card = renderCard(s, ctx);
+    expect(card.title).toBe('🔴 New critical issue: cpu on web-1');
+    expect(card.description?.split('\n')).toEqual([line, '👤 Acknowledged by alice <t:1:R>']);
+    expect(cardComponents(s)).toEqual([
+      {
+        type: 1,
+        components: [
+          { type: 2, style: 2, label: 'Acknowledged by alice', custom_id: 'ack:i-1', disabled: true },
+          { type: 2, style: 2, label: 'Snooze 1 h', custom_id: 'snooze:i-1' },
+          { type: 2, style: 2, label: 'Silence until resolved', custom_id: 'silence:i-1', ...(silence?.until === null ? { disabled: true } : {}) },
+        ],
+      },
+    ]);
+    s = nextCardState(s, { kind: 'marks', issue: issue('open'), marks: {}, at: 2_000 });
+    expect(renderCard(s, ctx).description).toBeUndefined();
+  });
+
+  it('a resolved card shows no silence and has no buttons', () => {
+    let s = nextCardState(undefined, { kind: 'issue', change: 'created', issue: issue('open'), at: 0 });
+    s = nextCardState(s, { kind: 'marks', issue: issue('open'), marks: { silence: { id: 's', kind: 'silence', until: 5_000, by: 'b', comment: '' } }, at: 1 });
+    s = nextCardState(s, { kind: 'issue', change: 'resolved', issue: issue('resolved'), at: 2 });
+    expect(renderCard(s, ctx).description).toBe('Alert condition cleared.');
+    expect(cardComponents(s)).toEqual([]);
   });
 });

@@ -25,20 +25,29 @@ export const CardState = z.object({
   last_transition_at: z.number(),
   flapping: z.object({ since: z.number(), cycles: z.number(), settled_at: z.number().optional() }).optional(),
   actions: z.array(CardAction).default([]),
+  /** Who owns the issue (acknowledged), and the silence, snooze or maintenance window covering it. */
+  ack: z.object({ by: z.string(), at: z.number() }).optional(),
+  silence: z.object({ id: z.string(), kind: z.enum(['silence', 'snooze', 'window']), until: z.number().nullable(), by: z.string(), comment: z.string() }).optional(),
   updated_at: z.number(),
 });
+export type CardMarks = Pick<CardState, 'ack' | 'silence'>;
 export type CardState = z.infer<typeof CardState>;
 
 /** What one change does to a card (the pipeline translates issue changes and action events into these). */
 export type CardUpdate =
   | { kind: 'issue'; change: 'created' | 'escalated' | 'reopened' | 'resolved' | 'closed' | 'acknowledged'; issue: IssueSnapshot; at: number; flappingStarted?: boolean; cycles?: number }
-  | { kind: 'action'; issue: IssueSnapshot; action: ActionSnapshot; outcome: string; at: number };
+  | { kind: 'action'; issue: IssueSnapshot; action: ActionSnapshot; outcome: string; at: number }
+  | { kind: 'marks'; issue: IssueSnapshot; marks: CardMarks; at: number };
 
 const MAX_ACTIONS_SHOWN = 5;
 
 /** The card's next state (pure). A flapping card keeps its cycle count and shows the current state after it. */
 export function nextCardState(prev: CardState | undefined, u: CardUpdate): CardState {
   const base: CardState = prev ?? { issue: u.issue, headline: 'created', last_transition_at: u.at, actions: [], updated_at: u.at };
+  if (u.kind === 'marks') {
+    const { ack: _a, silence: _s, ...rest } = base;
+    return { ...rest, ...(u.marks.ack ? { ack: u.marks.ack } : {}), ...(u.marks.silence ? { silence: u.marks.silence } : {}), issue: { ...base.issue, status: u.issue.status }, updated_at: u.at };
+  }
   if (u.kind === 'action') {
     const line = u.action.summary ?? u.action.action_type;
     const others = base.actions.filter((a) => a.id !== u.action.id);
@@ -120,6 +129,8 @@ export function renderCard(s: CardState, ctx: RenderContext): Embed {
         : `Flapping: ${s.flapping.cycles} resolve/reopen cycles since ${ts(s.flapping.since)}. Automatic remediation is suspended until it settles; this message keeps showing its state.`,
     );
   }
+  if (!isEnded(i.status) && s.silence) lines.push(silenceLine(s.silence));
+  if (s.ack) lines.push(`👤 Acknowledged by ${s.ack.by} ${ts(s.ack.at)}`);
   if (isEnded(i.status) && s.headline === 'closed') lines.push(`Status set to ${i.status} by a person.`);
   else if (isEnded(i.status) && !s.flapping) lines.push('Alert condition cleared.');
   const fields: EmbedField[] = [
@@ -142,11 +153,45 @@ export function renderCard(s: CardState, ctx: RenderContext): Embed {
   });
 }
 
+/** "🔕 Silenced until 15:00 by bob (deploy)": Discord shows the time in each reader's own zone. */
+export function silenceLine(m: NonNullable<CardState['silence']>): string {
+  const until = m.until === null ? 'until it resolves' : `until <t:${Math.floor(m.until / 1000)}:t>`;
+  const why = m.comment ? ` (${truncate(m.comment, 200)})` : '';
+  switch (m.kind) {
+    case 'snooze':
+      return `💤 Snoozed ${until} by ${m.by}${why}`;
+    case 'window':
+      return `🛠 Maintenance window ${until}${why}`;
+    case 'silence':
+      return `🔕 Silenced ${until} by ${m.by}${why}`;
+  }
+}
+
+/**
+ * The buttons of an open issue's message where the bot posts it: Acknowledge, Snooze 1 h, Silence until resolved
+ * (custom ids `ack:`, `snooze:`, `silence:` + the issue id; the interactions route checks the clicker like an approver).
+ */
+export function issueButtons(issueId: string, state?: Pick<CardState, 'ack' | 'silence'>): { type: 2; style: number; label: string; custom_id: string; disabled?: boolean }[] {
+  if (`silence:${issueId}`.length > 100) return [];
+  return [
+    { type: 2, style: 2, label: state?.ack ? `Acknowledged by ${truncate(state.ack.by, 40)}` : 'Acknowledge', custom_id: `ack:${issueId}`, ...(state?.ack ? { disabled: true } : {}) },
+    { type: 2, style: 2, label: 'Snooze 1 h', custom_id: `snooze:${issueId}` },
+    { type: 2, style: 2, label: 'Silence until resolved', custom_id: `silence:${issueId}`, ...(state?.silence?.until === null ? { disabled: true } : {}) },
+  ];
+}
+
+/** The card's components where the bot posts it: the issue buttons while it is open, none once it ended. */
+export function cardComponents(s: CardState): unknown[] {
+  if (isEnded(s.issue.status)) return [];
+  const buttons = issueButtons(s.issue.id, s);
+  return buttons.length > 0 ? [{ type: 1, components: buttons }] : [];
+}
+
 /** One line of a storm summary: every issue named, with its current state. */
 export function cardLine(s: CardState): string {
   const i = s.issue;
   const mark = isEnded(i.status) ? '✅' : i.severity === 'critical' ? '🔴' : '🟠';
-  const state = isEnded(i.status) ? 'resolved' : s.flapping ? `flapping (${s.flapping.cycles})` : i.status;
+  const state = isEnded(i.status) ? 'resolved' : s.flapping ? `flapping (${s.flapping.cycles})` : s.silence ? `${i.status}, ${s.silence.kind === 'snooze' ? 'snoozed' : 'silenced'}` : i.status;
   return truncate(`${mark} ${i.title} on ${i.server_id} · ${state}`, 120);
 }
 

@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CardRow, NotificationRepository, OutboxChannel, OutboxRow } from '../store/notification-repository.js';
-import { CardState, GROUP_MAX_CARDS, renderCard, renderGroupCard, settledCardState } from './card.js';
+import { cardComponents, CardState, GROUP_MAX_CARDS, issueButtons, renderCard, renderGroupCard, settledCardState } from './card.js';
 import { composeMessage, type ComposedMessage, type MessageBody } from './compose.js';
 import type { DiscordClient, SendOutcome } from './discord-client.js';
 import { NotificationPayload, type OutboxItem, type RenderContext } from './notification-types.js';
@@ -329,6 +329,7 @@ export class NotificationSender {
       return 'sent';
     }
     const body = this.#cardBody([renderCard(card.state, this.#o.render)]);
+    if ((editable ? row.channel : channel) === 'bot') body.components = cardComponents(card.state);
     const outcome = editable ? await this.#editIn(row.channel!, row.message_id!, body) : await this.#postTo(channel, body);
     await this.#settleCards(outcome, {
       channel: editable ? row.channel! : channel,
@@ -474,6 +475,7 @@ export class NotificationSender {
             components: [
               { type: 2, style: 3, label: 'Approve', custom_id: `approve:${p.action.id}` },
               { type: 2, style: 4, label: 'Reject', custom_id: `reject:${p.action.id}` },
+              ...(p.issue ? issueButtons(p.issue.id) : []),
             ],
           },
         ],

@@ -15,6 +15,7 @@ export const NOTIFICATION_KINDS = [
   'action_verified',
   'analysis_manual',
   'digest',
+  'issues_standing',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export type NotificationChannel = 'webhook' | 'bot';
@@ -85,6 +86,14 @@ export const NotificationPayload = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('analysis_manual'), issue: IssueSnapshot, summary: z.string(), at: z.number() }),
   z.object({ kind: z.literal('digest'), title: z.string(), embeds: z.array(EmbedSchema), at: z.number() }),
+  /** Where some issues stand, in one message: a silence or maintenance window ended over them, or a reminder round. */
+  z.object({
+    kind: z.literal('issues_standing'),
+    reason: z.enum(['silence_ended', 'window_ended', 'reminder']),
+    title: z.string(),
+    issues: z.array(IssueSnapshot.extend({ acknowledged_by: z.string().nullable().optional() })),
+    at: z.number(),
+  }),
 ]);
 export type NotificationPayload = z.infer<typeof NotificationPayload>;
 

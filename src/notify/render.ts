@@ -25,6 +25,7 @@ export const PRIORITY: Record<NotificationKind, number> = {
   issue_flapping: 4,
   issue_resolved: 5,
   digest: 6,
+  issues_standing: 1,
 };
 
 export function issueUrl(ctx: RenderContext, issueId: string): string {
@@ -153,6 +154,21 @@ export function renderEmbed(payload: NotificationPayload, ctx: RenderContext, op
       });
     case 'digest':
       return clampEmbed(payload.embeds[0] ?? { title: payload.title });
+    case 'issues_standing': {
+      const lines = payload.issues.map((i) => {
+        const mark = i.severity === 'critical' ? '🔴' : '🟠';
+        const owner = i.acknowledged_by ? ` · acknowledged by ${i.acknowledged_by}` : ' · not acknowledged';
+        const since = i.first_seen_at ? ` · since <t:${Math.floor(i.first_seen_at / 1000)}:R>` : '';
+        return `${mark} [${i.title} on ${i.server_id}](${issueUrl(ctx, i.id)}) · ${i.status} · ${i.alert_count ?? 0} firings${since}${owner}`;
+      });
+      const hint = payload.reason === 'reminder' ? '\nAcknowledge to stop reminders: `opsagent issues-ack <id> --by <name>`' : '';
+      return clampEmbed({
+        title: payload.title,
+        description: `${lines.join('\n')}${hint}`,
+        color: payload.issues.some((i) => i.severity === 'critical') ? COLORS.critical : COLORS.warning,
+        timestamp: new Date(payload.at).toISOString(),
+      });
+    }
   }
 }
 
@@ -171,6 +187,7 @@ export function summaryLine(payload: NotificationPayload): string {
     case 'action_verified':
       return `• ${actionLine(payload)} (${payload.action.id})`;
     case 'digest':
+    case 'issues_standing':
       return `• ${payload.title}`;
   }
 }
@@ -186,4 +203,5 @@ export const SUMMARY_NOUN: Record<NotificationKind, [string, string]> = {
   action_verified: ['verification', 'verifications'],
   analysis_manual: ['analysis', 'analyses'],
   digest: ['digest', 'digests'],
+  issues_standing: ['status report', 'status reports'],
 };

@@ -18,6 +18,7 @@ import { localDate } from '../notify/daily-schedule.js';
 import { collectDigest, digestText, isEmptyDigest } from '../notify/digest.js';
 import { DigestScheduler } from '../notify/digest-scheduler.js';
 import type { BackgroundService } from './service.js';
+import type { SilenceCheck } from './notifications.js';
 import { issueSnapshot, publicUrlOf } from './notifications.js';
 
 interface RoutedChannel {
@@ -61,6 +62,7 @@ export class ChannelHooks {
   readonly #publicUrl: string;
   readonly #now: () => number;
   #wake: () => void = () => undefined;
+  #silenced: SilenceCheck | undefined;
 
   constructor(repo: ChannelRepository, channels: readonly ChannelConfig[], publicUrl: string, options: { now?: () => number } = {}) {
     this.#repo = repo;
@@ -75,6 +77,15 @@ export class ChannelHooks {
 
   setWake(wake: () => void): void {
     this.#wake = wake;
+  }
+
+  /** A silenced issue sends nothing to the channels either (wired in pipeline/wire.ts; docs/silences.md). */
+  consultSilences(check: SilenceCheck): void {
+    this.#silenced = check;
+  }
+
+  async #held(tx: SqlExecutor, issue: IssueChange['issue'], now: number): Promise<boolean> {
+    return this.#silenced !== undefined && (await this.#silenced(tx, issue, now)) !== undefined;
   }
 
   #url(issueId: string | undefined): string {
@@ -94,6 +105,7 @@ export class ChannelHooks {
       const kind = channelKindOf(change);
       if (!kind) continue;
       const issue = change.issue;
+      if (await this.#held(tx, change.kind === 'resolved' ? { ...issue, status: change.previousStatus ?? 'open' } : issue, now)) continue;
       const at = change.event?.occurred_at ?? now;
       const snap = issueSnapshot(issue, change.event?.value, change.event?.units);
       const partial = { version: CHANNEL_EVENT_VERSION, event: eventName(kind), kind, at, issue: snap, url: this.#url(issue.id), summary: '' } as ChannelEvent;
@@ -112,6 +124,7 @@ export class ChannelHooks {
     for (const e of events) {
       if (e.kind !== 'pending_approval') continue;
       const a = e.action;
+      if (a.held_by_silence || (await this.#held(tx, e.issue, now))) continue; // held by a silence: nobody is asked
       const params = Object.entries(a.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
       const action: ActionSnapshot = { id: a.id, action_type: a.action_type, risk: a.risk, summary: `${a.action_type}${params ? ` ${params}` : ''}`.slice(0, 300), reason: a.reason || a.decision_reason, expires_at: a.expires_at };
       const partial = { version: CHANNEL_EVENT_VERSION, event: eventName('approvals'), kind: 'approvals', at: a.created_at, issue: issueSnapshot(e.issue), action, url: this.#url(e.issue.id), summary: '' } as ChannelEvent;

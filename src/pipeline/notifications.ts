@@ -11,6 +11,8 @@ import type { Database, SqlExecutor } from '../store/database.js';
 import { NotificationRepository, type OutboxChannel, type OutboxInsert } from '../store/notification-repository.js';
 import type { ActionEvent } from '../model/action.js';
 import type { BackgroundService } from './service.js';
+import type { SilenceCover } from '../model/silence.js';
+import type { IssueMarks, StandingReport } from './silences.js';
 
 /** What decides which changes reach Discord (slices of config.discord and config.issues). */
 export interface NotificationSettings {
@@ -240,8 +242,24 @@ export function planActionEvent(e: ActionEvent, s: NotificationSettings, now: nu
   }
 }
 
+/**
+ * What a silence does to a plan (pure): no new message and no new card; an existing card is still edited, so the
+ * channel's live message keeps showing the state (and says it is silenced).
+ */
+export function holdForSilence(plan: NotifyPlan): NotifyPlan {
+  return { ...(plan.card ? { card: plan.card } : {}), ...(plan.settleAt !== undefined ? { settleAt: plan.settleAt } : {}), rows: [] };
+}
+
+/** The silence or window covering an issue now (read in the change's transaction). */
+export type SilenceCheck = (tx: SqlExecutor, issue: Issue, now: number) => Promise<SilenceCover | undefined>;
+
+function standingSnapshot(i: StandingReport['issues'][number]) {
+  return { ...issueSnapshot(i.issue), acknowledged_by: i.acknowledged_by };
+}
+
 /** The hooks that write outbox rows inside the transactions that make the changes (durable, exactly once queued). */
 export class NotificationHooks {
+  #silenced: SilenceCheck | undefined;
   readonly #repo: NotificationRepository;
   readonly #settings: NotificationSettings;
   readonly #now: () => number;
@@ -252,6 +270,15 @@ export class NotificationHooks {
     this.#settings = settings;
     this.#now = options.now ?? Date.now;
     this.#wake = options.wake ?? (() => undefined);
+  }
+
+  /** Silenced issues get no new messages (wired in pipeline/wire.ts). */
+  consultSilences(check: SilenceCheck): void {
+    this.#silenced = check;
+  }
+
+  async #held(tx: SqlExecutor, issue: Issue, now: number): Promise<boolean> {
+    return this.#silenced !== undefined && (await this.#silenced(tx, issue, now)) !== undefined;
   }
 
   async #card(tx: SqlExecutor, issueId: string): Promise<CardState | undefined> {
@@ -287,7 +314,11 @@ export class NotificationHooks {
       fired.delete(change.issue.id);
       const prev = await this.#card(tx, change.issue.id);
       const announced = prev !== undefined || (await this.#repo.wasAnnounced(tx, change.issue.id));
-      await this.#apply(tx, change.issue.id, prev, planIssueChange(change, this.#settings, prev !== undefined, announced, now), now);
+      const plan = planIssueChange(change, this.#settings, prev !== undefined, announced, now);
+      // A resolution of a silenced issue is not announced either (as Alertmanager): it is judged as it stood just before.
+      const judged = change.kind === 'resolved' ? { ...change.issue, status: change.previousStatus ?? 'open' } : change.issue;
+      const held = (plan.rows.length > 0 || plan.createCard === true) && (await this.#held(tx, judged, now));
+      await this.#apply(tx, change.issue.id, prev, held ? holdForSilence(plan) : plan, now);
     }
     for (const [issueId, change] of fired) {
       const value = issueSnapshot(change.issue, change.event?.value, change.event?.units).value ?? undefined;
@@ -301,8 +332,36 @@ export class NotificationHooks {
     for (const e of events) {
       const summary = e.kind === 'notify' && e.cause === 'manual_intervention' ? await this.#repo.latestAnalysisSummary(tx, e.issue.id) : undefined;
       const prev = await this.#card(tx, e.issue.id);
-      await this.#apply(tx, e.issue.id, prev, planActionEvent(e, this.#settings, now, prev, summary), now);
+      const plan = planActionEvent(e, this.#settings, now, prev, summary);
+      // A held proposal asks nobody; any other message about a silenced issue waits for the silence to end.
+      const held = (plan.rows.length > 0 || plan.createCard === true) && (!!e.action.held_by_silence || (await this.#held(tx, e.issue, now)));
+      await this.#apply(tx, e.issue.id, prev, held ? holdForSilence(plan) : plan, now);
     }
+  };
+
+  /** silences.onMarksChanged: an acknowledgement or a silence shows on the issue's card (never a new message). */
+  readonly onMarksChanged = async (tx: SqlExecutor, changes: { issue: Issue; marks: IssueMarks }[]): Promise<void> => {
+    const now = this.#now();
+    for (const { issue, marks } of changes) {
+      const prev = await this.#card(tx, issue.id);
+      if (!prev) continue;
+      const update: CardUpdate = {
+        kind: 'marks',
+        issue: issueSnapshot(issue),
+        marks: {
+          ...(marks.acknowledged_by ? { ack: { by: marks.acknowledged_by, at: marks.acknowledged_at ?? now } } : {}),
+          ...(marks.silenced ? { silence: marks.silenced } : {}),
+        },
+        at: now,
+      };
+      await this.#repo.writeCard(tx, issue.id, nextCardState(prev, update), now, { dueAt: now });
+    }
+  };
+
+  /** silences.onStanding: one message saying where some issues stand (a silence ended, a reminder round). */
+  readonly onStanding = async (tx: SqlExecutor, report: StandingReport): Promise<void> => {
+    const payload: NotificationPayload = { kind: 'issues_standing', reason: report.reason, title: report.title, issues: report.issues.slice(0, 40).map(standingSnapshot), at: report.at };
+    await this.#repo.enqueue(tx, { kind: payload.kind, channel: 'webhook', dedup_key: report.key, issue_id: null, action_id: null, payload }, this.#now());
   };
 
   /** After the commit: wake the sender instead of waiting for its poll. */
@@ -375,6 +434,12 @@ export interface InteractionsSetup {
   logger: Logger;
   approve(actionId: string, by: string): Promise<{ status: string }>;
   reject(actionId: string, by: string, reason?: string): Promise<{ status: string }>;
+  /** Acknowledge / Snooze 1 h / Silence until resolved buttons. */
+  issueButtons?: {
+    ack(issueId: string, by: string): Promise<unknown>;
+    snooze(issueId: string, by: string): Promise<{ ends_at: number | null }>;
+    silenceUntilResolved(issueId: string, by: string): Promise<unknown>;
+  };
 }
 
 /**
@@ -385,6 +450,7 @@ export function discordForAgent(deps: {
   config: Config;
   db: Database;
   approvals: Pick<InteractionsSetup, 'approve' | 'reject'>;
+  issueButtons?: InteractionsSetup['issueButtons'];
   logger: Logger;
 }): { hooks: NotificationHooks | undefined; services: BackgroundService[]; interactions: InteractionsSetup | undefined } {
   const { config } = deps;
@@ -416,6 +482,7 @@ export function discordForAgent(deps: {
       logger: deps.logger,
       approve: (id, by) => deps.approvals.approve(id, by),
       reject: (id, by, reason) => deps.approvals.reject(id, by, reason),
+      ...(deps.issueButtons ? { issueButtons: deps.issueButtons } : {}),
     },
   };
 }

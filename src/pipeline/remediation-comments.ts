@@ -35,6 +35,19 @@ export function approvalRequestedComment(a: ActionRecord, timeoutMinutes: number
   );
 }
 
+/** A proposal held by a silence: it waits like an approval request, but nobody is asked while the silence lasts. */
+export function heldBySilenceComment(a: ActionRecord, timeoutMinutes: number): NewComment {
+  return agent(
+    [
+      `🔕 Held by ${a.held_by_silence ?? 'a silence'}: ${a.action_type}${describeParams(a.params)} does not run automatically`,
+      `Reason: ${a.decision_reason ?? ''}`,
+      a.reason ? `Why proposed: ${a.reason}` : '',
+      `A person may still approve it: opsagent actions-approve ${a.id} --by <name>  (expires in ${timeoutMinutes} min)`,
+    ].filter(Boolean).join('\n'),
+    { action_id: a.id, status: a.status, decision_reason: a.decision_reason, requires_approval: true, params_hash: a.params_hash, cause: 'silenced', silence_id: a.held_by_silence ?? null },
+  );
+}
+
 export function deniedComment(a: ActionRecord): NewComment {
   return agent(`🚫 Action denied: ${a.action_type}${describeParams(a.params)}: ${a.decision_reason ?? ''}`, {
     action_id: a.id,

@@ -18,6 +18,7 @@ import {
   deniedComment,
   describeParams,
   expiredComment,
+  heldBySilenceComment,
   humanDecisionComment,
   manualInterventionComment,
   notVerifiedComment,
@@ -27,6 +28,9 @@ import {
   skippedComment,
   verifiedComment,
 } from './remediation-comments.js';
+
+/** The silence or window covering an issue now, read in the decision's transaction. */
+export type SilenceLookup = (tx: SqlExecutor, issue: Issue, now: number) => Promise<{ id: string; until: number | null } | undefined>;
 
 /** Runs inside the transaction that recorded the events (e.g. to enqueue an outbox row with them). */
 export type ActionHook = (tx: SqlExecutor, events: ActionEvent[]) => Promise<void>;
@@ -77,6 +81,7 @@ export class Remediation {
   readonly #hooks: ActionHook[] = [];
   readonly #listeners: ActionListener[] = [];
   readonly #running = new Set<string>();
+  #silenceOf: SilenceLookup | undefined;
 
   constructor(deps: RemediationDeps) {
     this.#db = deps.db;
@@ -103,6 +108,11 @@ export class Remediation {
   /** Run code inside the transaction that records action events (e.g. enqueue a durable notification). */
   onActionChanges(hook: ActionHook): void {
     this.#hooks.push(hook);
+  }
+
+  /** Proposals on a silenced issue are held for a human (wired in pipeline/wire.ts). */
+  consultSilences(lookup: SilenceLookup): void {
+    this.#silenceOf = lookup;
   }
 
   get #permissions(): Permissions {
@@ -200,6 +210,7 @@ export class Remediation {
         permissions: this.#permissions,
         // Counted in the same transaction that claims the action as executing, so concurrent proposals never exceed the limit.
         executedLastHour: await this.#actions.countExecutedSince(tx, this.#serverId, now - HOUR_MS),
+        silence: this.#silenceOf ? await this.#silenceOf(tx, issue, now) : undefined,
         now,
       });
       const decision = origin ? capToApproval(gated, origin.proposer) : gated;
@@ -249,8 +260,9 @@ export class Remediation {
           return a;
         case 'pending_approval':
           Object.assign(a, { expires_at: now + cfg.approvalTimeoutMinutes * 60_000, decided_by: null, decided_at: null });
+          if (decision.cause === 'silenced') a.held_by_silence = decision.silenceId ?? null;
           await this.#actions.insert(tx, a);
-          await this.#comment(tx, issue.id, approvalRequestedComment(a, cfg.approvalTimeoutMinutes));
+          await this.#comment(tx, issue.id, a.held_by_silence ? heldBySilenceComment(a, cfg.approvalTimeoutMinutes) : approvalRequestedComment(a, cfg.approvalTimeoutMinutes));
           emit({ kind: 'pending_approval', action: a, issue, message: `⚠️ Action requires approval: ${a.action_type}` });
           return a;
         case 'denied':

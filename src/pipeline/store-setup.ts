@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { IssueTracker } from '../issues/issue-tracker.js';
-import type { Logger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { opsagentHome, resolveDatabaseUrl } from '../paths.js';
 import { AnalysisRepository } from '../store/analysis-repository.js';
 import { ActionRepository, type ActionStatRow } from '../store/action-repository.js';
@@ -14,6 +14,9 @@ import { channelQueue } from './channels.js';
 import { notificationQueue } from './notifications.js';
 import { Remediation } from './remediation.js';
 import { wirePipeline } from './wire.js';
+import { SilenceService, type SilenceSettings } from './silences.js';
+import { SilenceRepository } from '../store/silence-repository.js';
+import { configWindowInput } from '../model/maintenance-window.js';
 
 // Apart from the daemon (main.ts) so that a CLI command opens the store without loading the HTTP server.
 
@@ -30,13 +33,24 @@ export interface Store {
   issueActions: IssueDetailSource;
   /** Per-action-type execution and verification counts since a time, for issues-stats. */
   actionStats: (sinceMs: number) => Promise<ActionStatRow[]>;
+  /** Silences, maintenance windows, acknowledgements and reminders (docs/silences.md). */
+  silences: SilenceService;
+}
+
+export function silenceSettingsFrom(config: Config): SilenceSettings {
+  return {
+    maxDurationDays: config.silences.maxDurationDays,
+    windows: config.silences.windows.map(configWindowInput),
+    reminderIntervalMs: Math.round(config.discord.reminderIntervalMinutes * 60_000),
+    checkIntervalMs: Math.round(config.silences.checkIntervalSeconds * 1000),
+  };
 }
 
 export function serverIdOf(config: Config): string {
   return config.opsagent.serverId || hostname();
 }
 
-export type StoreOptions = { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql' };
+export type StoreOptions = { dbUrl?: string; home?: string; driver?: 'sqlite' | 'libsql'; logger?: Logger };
 
 /** Opens the database and builds the repositories and the tracker, with no subscriptions yet. */
 export async function openRepositories(config: Config, options: StoreOptions): Promise<Store> {
@@ -44,10 +58,12 @@ export async function openRepositories(config: Config, options: StoreOptions): P
   const db = await openDatabase(url, { authToken: config.database.authToken, ...(options.driver ? { driver: options.driver } : {}) });
   const issues = new IssueRepository(db);
   const actions = new ActionRepository(db);
+  const tracker = new IssueTracker(issues, { policy: config.issues });
   return {
     db,
     issues,
-    tracker: new IssueTracker(issues, { policy: config.issues }),
+    tracker,
+    silences: new SilenceService({ db, repo: new SilenceRepository(db), issues, tracker, settings: silenceSettingsFrom(config), logger: options.logger ?? silentLogger() }),
     serverId: serverIdOf(config),
     analysisJobs: new AnalysisRepository(db),
     actions,
@@ -67,6 +83,7 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
       tracker: store.tracker,
       analysisQueue: config.analysis.enabled ? queueAnalysisJobs(store.analysisJobs) : undefined,
       notifications: notificationQueue(config, store.db),
+      silences: store.silences,
       channels: channelQueue(config, store.db),
     },
     { handOff: 'record-only' },

@@ -3,6 +3,7 @@ import type { AnalysisWorker } from './analysis-worker.js';
 import type { ChannelHooks } from './channels.js';
 import type { NotificationHooks } from './notifications.js';
 import type { Remediation } from './remediation.js';
+import type { SilenceService } from './silences.js';
 
 /** The parts whose reactions to a change are wired here; a part that is absent (turned off, or not in this process) is skipped. */
 export interface PipelineParts {
@@ -15,6 +16,8 @@ export interface PipelineParts {
   remediation?: Remediation | undefined;
   /** Outbox rows for Discord in the change's transaction, and a wake-up for the sender after the commit. */
   notifications?: NotificationHooks | undefined;
+  /** Silences, windows and acknowledgements: mark firings, hold messages and automatic actions, report ends. */
+  silences?: SilenceService | undefined;
   /** Outbox rows for the configured channels (Slack, Telegram, PagerDuty, webhook), the same way. */
   channels?: ChannelHooks | undefined;
 }
@@ -32,12 +35,21 @@ export interface PipelineMode {
  * start(). Call it once per process, after building the parts and before starting any of them.
  */
 export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
-  const { tracker } = p;
+  const { tracker, silences } = p;
+  // 0. Before anything reacts: each firing comment names the silence that covered it; silenced issues send nothing
+  //    and run nothing by themselves (docs/silences.md).
+  if (silences) {
+    tracker.markFirings(silences.firingMarker);
+    p.notifications?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
+    p.remediation?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
+    p.channels?.consultSilences((tx, issue, now) => silences.coverOf(tx, issue, now));
+  }
   // 1. Inside the ingest / status-change transaction: what a change calls for commits with it, or not at all.
   if (p.analysisQueue) tracker.onChanges(p.analysisQueue); // new, escalated, reopened → an analysis job
   if (p.notifications) tracker.onChanges(p.notifications.onIssueChanges); // critical, resolved, flapping → outbox rows
   if (p.channels) tracker.onChanges(p.channels.onIssueChanges); // routed per channel → channel_outbox rows
   if (p.remediation) tracker.onChanges(p.remediation.verifyOnResolution); // the alert cleared → its actions verified
+  if (silences) tracker.onChanges(silences.onIssueChanges); // resolved → its acknowledgement ends
 
   // 2. After the commit: wake whoever has new work instead of waiting for its poll.
   const wakes: CommitListener[] = [];
@@ -57,7 +69,14 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
     p.analysisWorker?.handOffTo('record-only');
   }
 
-  // 4. Remediation → notifications: approval requests, results and verifications queued with the decision.
+  // 4. Silences → notifications: acknowledgement and silence on the card; one message when a silence ends or a
+  //    reminder round is due (claimed in the database, so several daemons send it once).
+  if (silences && p.notifications) {
+    silences.onMarksChanged(p.notifications.onMarksChanged);
+    silences.onStanding(p.notifications.onStanding, p.notifications.afterCommit);
+  }
+
+  // 5. Remediation → notifications: approval requests, results and verifications queued with the decision.
   if (p.remediation && p.notifications) {
     p.remediation.onActionChanges(p.notifications.onActionChanges);
     p.remediation.onActionEvent(p.notifications.afterCommit);

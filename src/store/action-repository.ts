@@ -29,6 +29,7 @@ const ActionRow = z.object({
   verification: z.enum(['pending', 'verified', 'not_verified']).nullable(),
   verify_deadline: z.number().nullable(),
   verified_at: z.number().nullable(),
+  held_by_silence: z.string().nullable().optional(),
 });
 
 export function toAction(row: Row): ActionRecord {

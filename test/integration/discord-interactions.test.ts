@@ -49,7 +49,7 @@ async function setup() {
   const remediation = new Remediation({ ...store, config, logger, executeApproved: false, now });
   const repo = new NotificationRepository(store.db);
   const notify = setupNotifications({ config, repo, logger, senderOptions: { lingerMs: 20, pollMs: 200 } });
-  wirePipeline({ tracker: store.tracker, remediation, notifications: notify.hooks }, { handOff: 'record-only' });
+  wirePipeline({ tracker: store.tracker, remediation, notifications: notify.hooks, silences: store.silences }, { handOff: 'record-only' });
   notify.sender!.start();
   onTestFinished(() => notify.sender!.stop());
   const app = await buildApp({ logger, apiToken: 'a-token-that-guards-every-other-api-route' });
@@ -62,6 +62,11 @@ async function setup() {
     now,
     approve: (id, by) => remediation.approve(id, by),
     reject: (id, by, reason) => remediation.reject(id, by, reason),
+    issueButtons: {
+      ack: (issueId, by) => store.silences.ack(issueId, by),
+      snooze: (issueId, by) => store.silences.snooze(issueId, by),
+      silenceUntilResolved: (issueId, by) => store.silences.silenceUntilResolved(issueId, by),
+    },
   });
   onTestFinished(() => app.close());
 
@@ -74,7 +79,7 @@ async function setup() {
   const [action] = await remediation.handleProposals(issue, [check.proposal]);
 
   let seq = 0;
-  const click = async (options: { userId?: string; roles?: string[]; verb?: 'approve' | 'reject'; id?: string; timestamp?: number; forge?: boolean; unsigned?: boolean; body?: object } = {}) => {
+  const click = async (options: { userId?: string; roles?: string[]; verb?: 'approve' | 'reject'; customId?: string; id?: string; timestamp?: number; forge?: boolean; unsigned?: boolean; body?: object } = {}) => {
     const body =
       options.body ??
       {
@@ -85,7 +90,7 @@ async function setup() {
         token: 'interaction-token',
         channel_id: discord.channelId,
         member: { user: { id: options.userId ?? ALICE, username: 'alice' }, roles: options.roles ?? [] },
-        data: { custom_id: `${options.verb ?? 'approve'}:${action!.id}`, component_type: 2 },
+        data: { custom_id: options.customId ?? `${options.verb ?? 'approve'}:${action!.id}`, component_type: 2 },
         message: { id: '1290000000000000000', channel_id: discord.channelId, components: [] },
       };
     const raw = JSON.stringify(body);
@@ -101,7 +106,7 @@ async function setup() {
       payload: raw,
     });
   };
-  return { discord, store, remediation, repo, action: action!, click, advance: (ms: number) => (clock += ms) };
+  return { discord, store, remediation, repo, issue, action: action!, click, advance: (ms: number) => (clock += ms) };
 }
 
 describe('Discord approvals', () => {
@@ -180,5 +185,33 @@ describe('Discord approvals', () => {
     expect(answer.type).toBe(7);
     expect(answer.data.content).toContain('expired');
     expect((await t.remediation.repository.get(t.action.id))?.status).toBe('expired');
+  });
+
+  it('acknowledges and snoozes from the buttons beside Approve / Reject, with the approvers\' rule, once per click', async () => {
+    const t = await setup();
+    const deadline = Date.now() + 10_000;
+    while (!t.discord.messages.some((m) => m.via === 'bot') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const components = JSON.stringify(t.discord.messages.find((m) => m.via === 'bot')?.body.components);
+    for (const id of [`ack:${t.issue.id}`, `snooze:${t.issue.id}`, `silence:${t.issue.id}`]) expect(components).toContain(`"custom_id":"${id}"`);
+
+    const refused = await t.click({ userId: MALLORY, customId: `ack:${t.issue.id}` });
+    expect(refused.json<{ data: { content: string } }>().data.content).toBe('You are not allowed to acknowledge or silence issues.');
+    expect(await t.store.silences.repository.ackOf(t.issue.id)).toBeUndefined();
+
+    const ack = await t.click({ userId: ALICE, customId: `ack:${t.issue.id}`, id: '1300000000000000900' });
+    expect(ack.json<{ data: { content: string } }>().data.content).toContain(`Acknowledged by <@${ALICE}> (discord:alice)`);
+    expect(await t.store.silences.repository.ackOf(t.issue.id)).toMatchObject({ acknowledged_by: 'discord:alice' });
+    const replay = await t.click({ userId: ALICE, customId: `ack:${t.issue.id}`, id: '1300000000000000900' });
+    expect(replay.json<{ data: { content: string } }>().data.content).toBe('This interaction was already handled.');
+
+    const snooze = await t.click({ userId: BOB, roles: [OPS_ROLE], customId: `snooze:${t.issue.id}` });
+    expect(snooze.json<{ data: { content: string } }>().data.content).toContain('💤 Snoozed by');
+    const silences = await t.store.silences.listSilences();
+    expect(silences).toHaveLength(1);
+    expect(silences[0]).toMatchObject({ kind: 'snooze', issue_id: t.issue.id, created_by: 'discord:alice', state: 'active' });
+    // The live card shows who owns the issue and that it is snoozed (an edit, not a new message).
+    const cardEdited = async () => t.discord.messages.some((m) => JSON.stringify(m.body.embeds ?? []).includes('Acknowledged by discord:alice') && JSON.stringify(m.body.embeds ?? []).includes('💤 Snoozed until'));
+    while (!(await cardEdited()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await cardEdited()).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { describeParams, toActionView, type ActionView } from './action-view.js'
 import type { CommentView, IssueDetailView } from './api-client.js';
 import { firingChart, type ChartInput } from './firing-chart.js';
 import { isoTime, relativeTime } from './format.js';
+import { marksTags } from './silences-page.js';
 import { html, type SafeHtml } from './html.js';
 import { page, severityBadge, statusBadge, timeTag } from './layout.js';
 
@@ -124,6 +125,7 @@ export function issueRegion(detail: IssueDetailView, now: number): SafeHtml {
   return html`<div class="facts">
   ${severityBadge(detail.severity)} ${statusBadge(detail.status)}
   ${detail.metadata.flapping === true ? html`<span class="tag">flapping</span>` : ''}
+  ${marksTags(detail, now)}
   <span>server <b>${detail.server_id}</b></span>
   <span><b class="alert-count">${detail.alert_count}</b> alerts</span>
   <span>first ${timeTag(detail.first_seen_at, rel, isoTime)}</span>
@@ -171,6 +173,18 @@ export function issuePage(detail: IssueDetailView, now: number, csrf: string, lo
     )}</select></label>
     <label>Reason <input name="reason" maxlength="1000" placeholder="optional"></label>
     <button type="submit">Change status</button>
+  </form>
+  <form method="post" action="${base}/own" class="card own">
+    <h2>Own or silence</h2>
+    <input type="hidden" name="csrf" value="${csrf}">
+    <label>Your name <input name="by" class="remember-name" maxlength="100" required autocomplete="name"></label>
+    <label>Comment <input name="comment" maxlength="1000" placeholder="optional, recorded with a silence"></label>
+    <div class="buttons">
+      <button type="submit" name="do" value="ack">Acknowledge</button>
+      <button type="submit" name="do" value="unack">Withdraw acknowledgement</button>
+      <button type="submit" name="do" value="snooze">Snooze 1 h</button>
+      <button type="submit" name="do" value="silence">Silence until resolved</button>
+    </div>
   </form>
 </section>`,
   );

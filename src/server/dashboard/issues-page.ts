@@ -2,6 +2,7 @@ import type { IssueListView, IssueView } from './api-client.js';
 import { isoTime, relativeTime } from './format.js';
 import { html, queryString, type SafeHtml } from './html.js';
 import { page, severityBadge, statusBadge, timeTag } from './layout.js';
+import { marksTags } from './silences-page.js';
 
 /** The list filters, as the page's query string and the API's `?status=&severity=&server=&q=`. */
 export interface IssueFilters {
@@ -33,7 +34,7 @@ function row(issue: IssueView, now: number): SafeHtml {
   return html`<tr class="sev-row-${issue.severity === 'critical' ? 'critical' : 'warning'}" data-issue-id="${issue.id}">
   <td data-label="Severity">${severityBadge(issue.severity)}</td>
   <td data-label="Issue"><a class="issue-link" href="/issues/${encodeURIComponent(issue.id)}">${issue.title}</a>
-    ${issue.metadata.flapping === true ? html`<span class="tag">flapping</span>` : ''}</td>
+    ${issue.metadata.flapping === true ? html`<span class="tag">flapping</span>` : ''} ${marksTags(issue, now)}</td>
   <td data-label="Server">${issue.server_id}</td>
   <td data-label="Status">${statusBadge(issue.status)}</td>
   <td data-label="Alerts" class="num">${issue.alert_count}</td>

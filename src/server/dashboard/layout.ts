@@ -1,6 +1,6 @@
 import { html, type HtmlValue, type SafeHtml } from './html.js';
 
-export type NavItem = 'issues' | 'approvals' | 'stats' | 'none';
+export type NavItem = 'issues' | 'approvals' | 'silences' | 'stats' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -14,6 +14,7 @@ export interface PageOptions {
 const NAV: { id: NavItem; href: string; label: string }[] = [
   { id: 'issues', href: '/', label: 'Issues' },
   { id: 'approvals', href: '/approvals', label: 'Approvals' },
+  { id: 'silences', href: '/silences', label: 'Silences' },
   { id: 'stats', href: '/stats', label: 'Stats' },
 ];
 

@@ -16,6 +16,7 @@ import { errorPage, loginPage } from '../dashboard/login-page.js';
 import { LoginLimiter, type LoginLimits } from '../dashboard/login-limiter.js';
 import { DashboardAuth } from '../dashboard/session.js';
 import { statsPage } from '../dashboard/stats-page.js';
+import { SilenceList, silencesPage, WindowList } from '../dashboard/silences-page.js';
 
 export interface DashboardDeps {
   /** The daemon's access rules; its steering token (server.apiToken, else the local token) is what logs in. */
@@ -80,6 +81,15 @@ const DecideForm = z.object({
   params_hash: z.string().max(64).optional(),
 });
 const LoginForm = z.object({ token: z.string().max(4_096) });
+const OwnForm = z.object({ csrf: z.string(), by: z.string().trim().min(1).max(100), comment: z.string().trim().max(1_000).optional(), do: z.enum(['ack', 'unack', 'snooze', 'silence']) });
+const SilenceForm = z.object({
+  csrf: z.string(),
+  by: z.string().trim().min(1).max(100),
+  matchers: z.string().trim().min(1).max(5_000),
+  duration: z.string().trim().min(1).max(20),
+  comment: z.string().trim().max(1_000).optional(),
+});
+const ExpireForm = z.object({ csrf: z.string(), by: z.string().trim().min(1).max(100) });
 
 function form<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
@@ -234,6 +244,17 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardDeps> = async (app, de
       if (!result.ok) return showIssue(request, reply, id, { kind: 'error', text: result.message }, result.status);
       return secure(reply).redirect(`/issues/${encodeURIComponent(id)}`, 303);
     });
+  app.post<{ Params: { id: string } }>(
+    '/issues/:id/own',
+    guarded('post', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const f = form(OwnForm, request.body);
+      const body = { by: f.by, ...(f.comment && f.do !== 'ack' && f.do !== 'unack' ? { comment: f.comment } : {}) };
+      const result = await api.call('POST', `/api/v1/issues/${encodeURIComponent(id)}/${f.do}`, body);
+      if (!result.ok) return showIssue(request, reply, id, { kind: 'error', text: result.message }, result.status);
+      return secure(reply).redirect(`/issues/${encodeURIComponent(id)}`, 303);
+    }),
+  );
   app.post('/issues/:id/notes', issueAction('notes'));
   app.post('/issues/:id/status', issueAction('status'));
 
@@ -270,6 +291,42 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardDeps> = async (app, de
       const result = await api.call('POST', `/api/v1/actions/${encodeURIComponent(id)}/${f.decision}`, body);
       if (!result.ok) return showApprovals(request, reply, { kind: 'error', text: result.message }, result.status);
       return secure(reply).redirect(`/approvals?done=${f.decision}`, 303);
+    }),
+  );
+
+  const hasSilences = () => api.hasRoute('GET', '/api/v1/silences');
+  const showSilences = async (request: FastifyRequest, reply: FastifyReply, all: boolean, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) => {
+    const [list, windows] = hasSilences()
+      ? await Promise.all([api.get(`/api/v1/silences${all ? '?all=true' : ''}`, SilenceList), api.get('/api/v1/windows', WindowList)])
+      : [{ silences: [] }, { windows: [] }];
+    return sendHtml(reply, silencesPage(list, windows, all, now(), auth.csrfFor(request.headers.cookie), logoutCsrf(request), flash), status);
+  };
+  app.get(
+    '/silences',
+    guarded('page', async (request, reply) => {
+      const q = request.query as Record<string, unknown>;
+      const done = q.done === 'created' ? 'Silenced.' : q.done === 'expired' ? 'Silence expired.' : undefined;
+      return showSilences(request, reply, q.all === '1', done ? { kind: 'ok', text: done } : undefined);
+    }),
+  );
+  app.post(
+    '/silences',
+    guarded('post', async (request, reply) => {
+      const f = form(SilenceForm, request.body);
+      const matchers = f.matchers.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      const result = await api.call('POST', '/api/v1/silences', { matchers, duration: f.duration, by: f.by, ...(f.comment ? { comment: f.comment } : {}) });
+      if (!result.ok) return showSilences(request, reply, false, { kind: 'error', text: result.message }, result.status);
+      return secure(reply).redirect('/silences?done=created', 303);
+    }),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/silences/:id/expire',
+    guarded('post', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const f = form(ExpireForm, request.body);
+      const result = await api.call('POST', `/api/v1/silences/${encodeURIComponent(id)}/expire`, { by: f.by });
+      if (!result.ok) return showSilences(request, reply, false, { kind: 'error', text: result.message }, result.status);
+      return secure(reply).redirect('/silences?done=expired', 303);
     }),
   );
 

@@ -16,7 +16,16 @@ export interface InteractionLog {
   setInteractionOutcome(interactionId: string, outcome: string): Promise<void>;
 }
 
+/** The issue buttons (Acknowledge, Snooze 1 h, Silence until resolved): the same service as issues-ack and silences-add. */
+export interface IssueButtonPort {
+  ack(issueId: string, by: string): Promise<unknown>;
+  snooze(issueId: string, by: string): Promise<{ ends_at: number | null }>;
+  silenceUntilResolved(issueId: string, by: string): Promise<unknown>;
+}
+
 export interface DiscordRouteDeps extends ApprovalPort {
+  /** Absent: the issue buttons answer that they are not available. */
+  issueButtons?: IssueButtonPort | undefined;
   /** The application's Ed25519 public key, 64 hex characters (Developer Portal). */
   applicationPublicKey: string;
   approverIds: string[];
@@ -40,7 +49,8 @@ const Interaction = z.object({
 });
 
 const EPHEMERAL = 64;
-const CUSTOM_ID = /^(approve|reject):([A-Za-z0-9_-]{1,90})$/;
+const CUSTOM_ID = /^(approve|reject|ack|snooze|silence):([A-Za-z0-9_-]{1,90})$/;
+type Verb = 'approve' | 'reject' | 'ack' | 'snooze' | 'silence';
 
 export function publicKeyFromHex(hex: string): KeyObject {
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new AppError('CONFIG_INVALID', 'discord.bot.applicationPublicKey must be 64 hex characters');
@@ -114,17 +124,43 @@ export const discordInteractionRoutes: FastifyPluginAsync<DiscordRouteDeps> = as
     }
     const match = customId ? CUSTOM_ID.exec(customId) : null;
     if (!match) return ephemeral('Unknown button.');
-    const [, verb, actionId] = match as unknown as [string, 'approve' | 'reject', string];
+    const [, verb, actionId] = match as unknown as [string, Verb, string];
     const roles = interaction.member?.roles ?? [];
     const allowed = user !== undefined && (approvers.has(user.id) || roles.some((r) => approverRoles.has(r)));
     if (!allowed || !user) {
       await deps.interactions.setInteractionOutcome(interaction.id, 'refused');
       log.warn({ interactionId: interaction.id, userId: user?.id, actionId }, 'approval click from someone who is not an approver');
-      return ephemeral('You are not allowed to approve or reject actions.');
+      return ephemeral(verb === 'approve' || verb === 'reject' ? 'You are not allowed to approve or reject actions.' : 'You are not allowed to acknowledge or silence issues.');
     }
 
     const name = (user.username ?? user.id).replace(/[^\w.-]/g, '').slice(0, 60) || user.id;
     const by = `discord:${name}`;
+    if (verb === 'ack' || verb === 'snooze' || verb === 'silence') {
+      const issueId = actionId;
+      const port = deps.issueButtons;
+      if (!port) return ephemeral('Acknowledging and silencing from Discord is not available on this agent.');
+      try {
+        let said: string;
+        if (verb === 'ack') {
+          await port.ack(issueId, by);
+          said = `👤 Acknowledged by <@${user.id}> (${by}); reminders about ${issueId} stop.`;
+        } else if (verb === 'snooze') {
+          const s = await port.snooze(issueId, by);
+          said = `💤 Snoozed by <@${user.id}> (${by}) until ${s.ends_at === null ? '?' : `<t:${Math.floor(s.ends_at / 1000)}:t>`}: no messages and no automatic actions for ${issueId}.`;
+        } else {
+          await port.silenceUntilResolved(issueId, by);
+          said = `🔕 Silenced by <@${user.id}> (${by}) until ${issueId} resolves: no messages and no automatic actions.`;
+        }
+        await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:ok`);
+        log.info({ issueId, by, verb }, 'issue button clicked in Discord');
+        return { type: 4, data: { content: said, allowed_mentions: { parse: [] } } };
+      } catch (err) {
+        await deps.interactions.setInteractionOutcome(interaction.id, `${verb}:error`);
+        if (err instanceof AppError && err.code !== 'STORE_FAILED') return ephemeral(`⚠️ Not done: ${err.message.slice(0, 300)}`);
+        log.error({ issueId, verb, err: errorMessage(err) }, 'issue button from Discord failed');
+        return ephemeral(`Could not record it: ${errorMessage(err).slice(0, 300)}`);
+      }
+    }
     const decision = verb === 'approve' ? deps.approve(actionId, by) : deps.reject(actionId, by, 'rejected in Discord');
     const timer = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), answerWithinMs).unref());
     const outcome = await Promise.race([decision.then((a) => ({ ok: true as const, a }), (err: unknown) => ({ ok: false as const, err })), timer]);

@@ -6,13 +6,21 @@ import type { IssueTracker } from '../../issues/issue-tracker.js';
 import { parseIssueStatuses } from '../../model/issue.js';
 import { loadIssueDetail, type IssueDetailSource } from '../../pipeline/issue-detail.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
+import type { Issue } from '../../model/issue.js';
+import type { IssueMarks, SilenceService } from '../../pipeline/silences.js';
 
 export interface IssueRouteOptions {
   tracker: IssueTracker;
   issues: IssueRepository;
   /** The actions of an issue, for GET /api/v1/issues/:id. */
   issueActions?: IssueDetailSource | undefined;
+  /** Acknowledgement and silence state on every issue, and the ack / unack / snooze / silence routes. */
+  silences?: SilenceService | undefined;
 }
+
+const AckBody = z.strictObject({ by: z.string().trim().min(1).max(100).optional() });
+const SnoozeBody = z.strictObject({ by: z.string().trim().min(1).max(100).optional(), duration: z.string().max(20).optional(), comment: z.string().max(1_000).optional() });
+const SilenceBody = z.strictObject({ by: z.string().trim().min(1).max(100).optional(), comment: z.string().max(1_000).optional() });
 
 const ListQuery = z.strictObject({
   status: z.string().optional(),
@@ -35,8 +43,18 @@ const StatusBody = z.strictObject({
   reason: z.string().trim().min(1).max(1_000).optional(),
 });
 
-/** The issues API: list, show, add a note, change the status. */
+/** The issues API: list, show, add a note, change the status, acknowledge, snooze, silence until resolved. */
 export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, deps) => {
+  // acknowledged_by / acknowledged_at (the issue_acks columns) and `silenced` (what covers it now) on every issue.
+  const withMarks = async <T extends Issue>(issues: T[]): Promise<(T & Omit<IssueMarks, 'issue_id'>)[]> => {
+    if (!deps.silences) return issues.map((i) => ({ ...i, acknowledged_by: null, acknowledged_at: null, silenced: null }));
+    const marks = await deps.silences.marksOf(issues);
+    return issues.map((i) => {
+      const m = marks.get(i.id);
+      return { ...i, acknowledged_by: m?.acknowledged_by ?? null, acknowledged_at: m?.acknowledged_at ?? null, silenced: m?.silenced ?? null };
+    });
+  };
+
   // A change names its issue exactly, as approvals do; prefixes are for reading (and the CLI).
   const exactId = async (id: string): Promise<string> => {
     if (await deps.issues.get(id)) return id;
@@ -54,13 +72,35 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
       limit: q.limit ?? 100,
       offset: q.offset ?? 0,
     });
-    return { issues, counts: await deps.issues.countByStatus() };
+    return { issues: await withMarks(issues), counts: await deps.issues.countByStatus() };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
     const id = await deps.issues.resolveId(request.params.id);
-    return loadIssueDetail(deps.issues, id, deps.issueActions);
+    const detail = await loadIssueDetail(deps.issues, id, deps.issueActions);
+    return (await withMarks([detail]))[0]!;
   });
+
+  const { silences } = deps;
+  if (silences) {
+    app.post<{ Params: { id: string } }>('/api/v1/issues/:id/ack', async (request) => {
+      const body = parseInput(AckBody, request.body, 'acknowledgement');
+      return silences.ack(await exactId(request.params.id), body.by ?? 'api');
+    });
+    app.post<{ Params: { id: string } }>('/api/v1/issues/:id/unack', async (request) => {
+      const body = parseInput(AckBody, request.body, 'acknowledgement');
+      return silences.unack(await exactId(request.params.id), body.by ?? 'api');
+    });
+    app.post<{ Params: { id: string } }>('/api/v1/issues/:id/snooze', async (request, reply) => {
+      const body = parseInput(SnoozeBody, request.body, 'snooze');
+      const options = { ...(body.duration ? { duration: body.duration } : {}), ...(body.comment ? { comment: body.comment } : {}) };
+      return reply.code(201).send(await silences.snooze(await exactId(request.params.id), body.by ?? 'api', options));
+    });
+    app.post<{ Params: { id: string } }>('/api/v1/issues/:id/silence', async (request, reply) => {
+      const body = parseInput(SilenceBody, request.body, 'silence');
+      return reply.code(201).send(await silences.silenceUntilResolved(await exactId(request.params.id), body.by ?? 'api', body.comment));
+    });
+  }
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {
     const body = parseInput(CommentBody, request.body, 'comment');
