@@ -13,7 +13,7 @@ export interface AnalysisNow {
 
 /** Everything the MCP tools read and write through: the same objects the CLI and the HTTP API use. */
 export interface McpDeps {
-  store: Pick<Store, 'issues' | 'tracker' | 'issueActions' | 'actions' | 'actionStats' | 'serverId'>;
+  store: Pick<Store, 'issues' | 'tracker' | 'issueActions' | 'actions' | 'actionStats' | 'serverId' | 'silences'>;
   /** The gate for proposals (pipeline/remediation.ts); its proposeForApproval never executes anything. */
   remediation: Pick<Remediation, 'proposeForApproval'>;
   /** The daily digest of the last `hours` as text (notify/digest.ts). */

@@ -132,6 +132,13 @@ export class ChannelHooks {
     }
   };
 
+  /** A new owner: PagerDuty acknowledges the issue's incident, the other channels say who took it. */
+  readonly onAcknowledged = async (tx: SqlExecutor, issue: IssueChange['issue'], by: string, now: number): Promise<void> => {
+    if (await this.#held(tx, issue, now)) return;
+    const partial = { version: CHANNEL_EVENT_VERSION, event: eventName('acknowledged'), kind: 'acknowledged', at: now, issue: issueSnapshot(issue), reason: `Acknowledged by ${by}`, url: this.#url(issue.id), summary: '' } as ChannelEvent;
+    await this.#enqueue(tx, { ...partial, summary: headline(partial).replace(/^\S+ /u, '') }, targetOfIssue(issue), `acknowledged:${issue.id}:${now}`, now);
+  };
+
   /** Today's digest for every channel whose route takes digests (deduplicated by local date); false: nothing to say. */
   async queueDigest(db: Database, text: string, summary: string, date: string, now: number): Promise<boolean> {
     const event: ChannelEvent = { version: CHANNEL_EVENT_VERSION, event: 'digest', kind: 'digest', at: now, issue: null, url: this.#url(undefined), summary, text };

@@ -68,6 +68,8 @@ export interface StandingReport {
 export type MarksHook = (tx: SqlExecutor, changes: { issue: Issue; marks: IssueMarks }[]) => Promise<void>;
 /** Runs inside the transaction that claimed a report (the outbox row commits with the claim, or neither does). */
 export type StandingHook = (tx: SqlExecutor, report: StandingReport) => Promise<void>;
+/** Runs inside the transaction of a new acknowledgement (PagerDuty acknowledges its incident, channels say who). */
+export type AcknowledgedHook = (tx: SqlExecutor, issue: Issue, by: string, now: number) => Promise<void>;
 
 export interface SilenceSettings {
   maxDurationDays: number;
@@ -118,6 +120,8 @@ export class SilenceService {
   readonly #configWindows: MaintenanceWindow[];
   readonly #marksHooks: MarksHook[] = [];
   readonly #standingHooks: StandingHook[] = [];
+  readonly #ackHooks: AcknowledgedHook[] = [];
+  readonly #afterAck: (() => void)[] = [];
   #afterStanding: (() => void) | undefined;
   /** Silences and API windows as of a silences_version: re-read only when the version moved. */
   #cache: { version: number; silences: Silence[]; windows: MaintenanceWindow[] } | undefined;
@@ -146,6 +150,12 @@ export class SilenceService {
   /** The card shows acknowledgement and silence (wired in pipeline/wire.ts). */
   onMarksChanged(hook: MarksHook): void {
     this.#marksHooks.push(hook);
+  }
+
+  /** A new owner of an issue, for the routed channels (wired in pipeline/wire.ts); `after` wakes their senders. */
+  onAcknowledged(hook: AcknowledgedHook, after?: () => void): void {
+    this.#ackHooks.push(hook);
+    if (after) this.#afterAck.push(after);
   }
 
   /** Silence-end and reminder messages (wired in pipeline/wire.ts); `after` wakes the sender after the commit. */
@@ -351,7 +361,7 @@ export class SilenceService {
   async ack(issueId: string, by: string): Promise<IssueMarks> {
     const who = checkBy(by);
     const now = this.#now();
-    return this.#tracker.mutate(async (tx) => {
+    const marks = await this.#tracker.mutate(async (tx) => {
       const issue = await this.#issues.getIn(tx, issueId);
       if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
       if (!isActive(issue)) throw new AppError('CONFLICT', `issue ${issue.id} is ${issue.status}: only an open or investigating issue can be acknowledged`);
@@ -364,10 +374,13 @@ export class SilenceService {
           content: before ? `Acknowledged by ${who} (was ${before.acknowledged_by})` : `Acknowledged by ${who}`,
           metadata: { acknowledged_by: who },
         }, now);
+        for (const hook of this.#ackHooks) await hook(tx, issue, who, now);
       }
       await this.#publishMarks(tx, [issue], now);
       return this.#marksIn(tx, issue, await this.coversIn(tx, now));
     });
+    for (const wake of this.#afterAck) wake();
+    return marks;
   }
 
   async unack(issueId: string, by: string): Promise<IssueMarks> {

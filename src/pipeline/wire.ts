@@ -76,6 +76,8 @@ export function wirePipeline(p: PipelineParts, mode: PipelineMode): void {
     silences.onStanding(p.notifications.onStanding, p.notifications.afterCommit);
   }
 
+  if (silences && p.channels) silences.onAcknowledged(p.channels.onAcknowledged, p.channels.afterCommit);
+
   // 5. Remediation → notifications: approval requests, results and verifications queued with the decision.
   if (p.remediation && p.notifications) {
     p.remediation.onActionChanges(p.notifications.onActionChanges);

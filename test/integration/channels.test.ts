@@ -116,17 +116,21 @@ describe('channels', () => {
     expect(metrics).toMatch(/opsagent_channel_queue\{channel="hooks"\} 0/);
   });
 
-  it('maps one issue to one PagerDuty incident (trigger, escalation, resolve by dedup_key) and keeps one live Slack message', { timeout: 30_000 }, async () => {
+  it('maps one issue to one PagerDuty incident (trigger, escalation, acknowledge, resolve by dedup_key) and keeps one live Slack message', { timeout: 30_000 }, async () => {
     const f = await fakes();
     const agent = await start(f, 'warning');
     await ingest(agent, [alert('cpu_usage', 'WARNING')]);
     await until('the trigger', () => f.pd.incidents.length === 1 && f.slack.messages.length === 1);
     await ingest(agent, [alert('cpu_usage', 'CRITICAL')]);
     await until('the escalation', () => f.pd.incidents[0]!.events.length === 2 && f.slack.messages[0]!.edits === 1);
+    const [issue] = await agent.store.issues.list();
+    await agent.store.silences.ack(issue!.id, 'alice');
+    await agent.store.silences.ack(issue!.id, 'alice'); // the same owner again: nothing new to tell
+    await until('the acknowledgement', () => f.pd.incidents[0]!.status === 'acknowledged' && f.slack.messages[0]!.edits === 2);
     await ingest(agent, [alert('cpu_usage', 'CLEAR')]);
-    await until('the resolve', () => f.pd.incidents[0]!.status === 'resolved' && f.slack.messages[0]!.edits === 2);
+    await until('the resolve', () => f.pd.incidents[0]!.status === 'resolved' && f.slack.messages[0]!.edits === 3);
     expect(f.pd.incidents).toHaveLength(1);
-    expect(f.pd.incidents[0]).toMatchObject({ events: ['trigger', 'trigger', 'resolve'], severity: 'critical' });
+    expect(f.pd.incidents[0]).toMatchObject({ events: ['trigger', 'trigger', 'acknowledge', 'resolve'], severity: 'critical' });
     const keys = new Set(f.pd.requests.map((r) => (JSON.parse(r.body) as { dedup_key: string }).dedup_key));
     expect(keys.size).toBe(1);
     expect([...keys][0]).toMatch(/^issue-/);

@@ -28,12 +28,12 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     const { client } = await stdioClient(await seeded('permissionLevel: "limited"'));
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(['add_note', 'analyze_issue', 'issue_stats', 'list_actions', 'list_issues', 'list_pending_approvals', 'propose_action', 'show_issue']);
+    expect(Object.keys(byName).sort()).toEqual(['acknowledge_issue', 'add_note', 'analyze_issue', 'create_silence', 'issue_stats', 'list_actions', 'list_issues', 'list_pending_approvals', 'list_silences', 'propose_action', 'show_issue']);
     expect(tools.filter((t) => /approve|reject|execute/.test(t.name))).toEqual([]);
-    for (const name of ['list_issues', 'show_issue', 'issue_stats', 'list_actions', 'list_pending_approvals']) {
+    for (const name of ['list_issues', 'show_issue', 'issue_stats', 'list_actions', 'list_pending_approvals', 'list_silences']) {
       expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     }
-    for (const name of ['add_note', 'propose_action', 'analyze_issue']) expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    for (const name of ['add_note', 'propose_action', 'analyze_issue', 'acknowledge_issue', 'create_silence']) expect(byName[name]!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     // Bounded inputs in the published schema: what a client's UI and the server's validation agree on.
     expect(byName.add_note!.inputSchema.properties).toMatchObject({ text: { type: 'string', maxLength: 10_000 } });
     expect(byName.list_issues!.inputSchema.properties).toMatchObject({ limit: { type: 'integer', maximum: 200 } });
@@ -59,6 +59,33 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
     const messages = out.trim().split('\n').map((l) => JSON.parse(l) as { id: number; result: { isError?: boolean; content?: { text: string }[] } });
     expect(messages.map((m) => m.id)).toEqual([1, 2]);
     expect(messages[1]!.result).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/Input validation error/) }] });
+  });
+
+  it('acknowledges an issue and creates a silence under the client\'s name; bad matchers change nothing', async () => {
+    const setup = await seeded('permissionLevel: "limited"');
+    const { client } = await stdioClient(setup);
+    const ack = textOf(await client.callTool({ name: 'acknowledge_issue', arguments: { issue_id: setup.issueId } }));
+    expect(ack).toMatch(new RegExp(`^${setup.issueId} acknowledged by mcp:[\\w.-]+ at `));
+    expect(setup.rows('SELECT acknowledged_by FROM issue_acks')).toEqual([{ acknowledged_by: expect.stringMatching(/^mcp:/) }]);
+
+    for (const bad of [
+      { matchers: ['alertname=~"(open"'], duration: '1h', comment: 'deploy' },
+      { matchers: ['host=web-1'], duration: '1h', comment: 'deploy' },
+      { matchers: ['server=mcp-host'], duration: '90d', comment: 'too long' },
+      { matchers: ['server=mcp-host'], comment: 'no end' },
+      { matchers: ['server=mcp-host'], duration: '1h', until_resolved_issue_id: setup.issueId, comment: 'both' },
+      { matchers: ['server=mcp-host'], duration: '1h', comment: '\u0007\u0008' },
+    ]) {
+      const r = await client.callTool({ name: 'create_silence', arguments: bad });
+      expect({ bad, isError: r.isError }).toEqual({ bad, isError: true });
+    }
+    expect(setup.rows('SELECT id FROM silences')).toEqual([]);
+
+    const made = textOf(await client.callTool({ name: 'create_silence', arguments: { matchers: ['server=mcp-host', 'alertname=~"cpu_.*"'], duration: '2h', comment: 'planned deploy; $(rm -rf /)' } }));
+    expect(made).toMatch(/^silence-\S+ \(active\) server="mcp-host", alertname=~"cpu_\.\*" until \S+, by mcp:[\w.-]+: planned deploy; \$\(rm -rf \/\)$/);
+    expect(textOf(await client.callTool({ name: 'list_silences', arguments: {} }))).toContain('planned deploy');
+    const shown = textOf(await client.callTool({ name: 'show_issue', arguments: { id: setup.issueId } }));
+    expect(shown).toMatch(/\nowner: acknowledged by mcp:[\w.-]+ at \S+; silenced silence-\S+ until \S+ by mcp:[\w.-]+: planned deploy; \$\(rm -rf \/\)$/);
   });
 
   it('lists and shows issues as the CLI does: why grouped, the timeline, stats', async () => {

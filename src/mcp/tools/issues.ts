@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { parseIssueStatuses } from '../../model/issue.js';
 import { loadIssueDetail } from '../../pipeline/issue-detail.js';
+import type { IssueMarks } from '../../pipeline/silences.js';
 import { issueLine, renderIssueDetail } from '../render.js';
-import { guarded, shown, textResult } from '../text.js';
+import { guarded, isoTime, shown, textResult } from '../text.js';
 import { issueIdArg, READ_ONLY, type ToolGroup } from './tool-group.js';
 
 /** Reading issues: the filters of `issues-list` and GET /api/v1/issues, the detail of `issues-show`, `issues-stats`. */
@@ -59,7 +60,8 @@ export const issueTools: ToolGroup = (server, { deps }) => {
     (args) =>
       guarded(async () => {
         const detail = await loadIssueDetail(issues, await issues.resolveId(args.id), issueActions);
-        return textResult(renderIssueDetail(detail, args.timeline));
+        const marks = (await deps.store.silences.marksOf([detail])).get(detail.id);
+        return textResult(`${renderIssueDetail(detail, args.timeline)}${marksLine(marks)}`);
       }),
   );
 
@@ -95,3 +97,14 @@ export const issueTools: ToolGroup = (server, { deps }) => {
       }),
   );
 };
+
+/** Who owns the issue and what silences it (pipeline/silences.ts), as show_issue's last line. */
+function marksLine(marks: IssueMarks | undefined): string {
+  if (!marks) return '';
+  const owner = marks.acknowledged_by ? `acknowledged by ${shown(marks.acknowledged_by)} at ${isoTime(marks.acknowledged_at)}` : 'not acknowledged';
+  const cover = marks.silenced;
+  const silenced = cover
+    ? `; ${cover.kind === 'window' ? 'in maintenance window' : cover.kind === 'snooze' ? 'snoozed' : 'silenced'} ${cover.id} ${cover.until === null ? 'until it resolves' : `until ${isoTime(cover.until)}`} by ${shown(cover.by)}: ${shown(cover.comment)}`
+    : '';
+  return `\nowner: ${owner}${silenced}`;
+}
