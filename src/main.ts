@@ -11,6 +11,7 @@ import { analyzerSettingsFrom } from './analysis/settings.js';
 import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js';
 import { discordForAgent } from './pipeline/notifications.js';
 import { remediationService } from './pipeline/remediation-service.js';
+import { alertExpiryService, expireDueActivations } from './pipeline/alert-expiry.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { wirePipeline } from './pipeline/wire.js';
 import { AccessPolicy } from './server/api-access.js';
@@ -20,6 +21,7 @@ import { isLoopbackAddress } from './model/loopback.js';
 import { Metrics } from './server/metrics.js';
 import { actionRoutes } from './server/routes/actions.js';
 import { alertRoutes } from './server/routes/alerts.js';
+import { alertmanagerApiRoutes } from './server/routes/alertmanager-api.js';
 import { dashboardRoutes } from './server/routes/dashboard.js';
 import { discordInteractionRoutes } from './server/routes/discord.js';
 import { healthRoutes, type HealthReport } from './server/routes/health.js';
@@ -135,6 +137,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       const n = await store.tracker.archive(config.issues.archiveAfterDays);
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
     }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
+    alertExpiryService(store.tracker, store.db, logger),
     ...(analysisWorker ? [analysisWorker] : []),
     ...pollers,
   ];
@@ -172,11 +175,15 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(healthRoutes, { health, metrics });
   await app.register(alertRoutes, ingest);
   await app.register(webhookRoutes, ingest);
+  await app.register(alertmanagerApiRoutes, ingest);
   await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
 
+  // Alerts whose endsAt passed while the agent was down expire before any post is taken, so a re-send arriving at
+  // start finds the same state as one arriving a second later.
+  await expireDueActivations(store.tracker, store.db).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'expiring alerts at start failed'));
   let url: string;
   try {
     url = await app.listen({ host: config.server.host, port: config.server.port });

@@ -1,7 +1,9 @@
 import { AppError } from '../errors.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { IssueRepository } from '../store/issue-repository.js';
+import { ActivationRepository } from '../store/activation-repository.js';
 import { refusesEveryWrite } from '../store/sqlite-errors.js';
+import { ActivationBook } from './activations.js';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
 import {
   DEFAULT_POLICY,
@@ -73,6 +75,8 @@ export class IssueTracker {
    */
   readonly #deferred = new Map<string, { firings: number; lastSeen: number }>();
   readonly #fingerprints = new Map<string, string>();
+  /** API v2 alerts: which post is a re-send and which a new activation (activations.ts). */
+  readonly #activations: ActivationBook;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -81,6 +85,12 @@ export class IssueTracker {
     this.#db = repo.db;
     this.#policy = options.policy ?? DEFAULT_POLICY;
     this.#now = options.now ?? Date.now;
+    this.#activations = new ActivationBook(new ActivationRepository(), () => this.#epoch);
+  }
+
+  /** The activations of API v2 alerts (the sweeper reads the due ones; issues-show the ones of an issue). */
+  get activations(): ActivationRepository {
+    return this.#activations.repository;
   }
 
   get repository(): IssueRepository {
@@ -167,6 +177,7 @@ export class IssueTracker {
             if (pending.step) await pending.step(tx);
             if (isolated) {
               await this.#writeDeferred(tx);
+              await this.#activations.flush(tx);
               await tx.run(`RELEASE ingest_${i}`);
             }
             outcomes.push({ ok: true, results, changes, after });
@@ -174,6 +185,7 @@ export class IssueTracker {
             callerFailed = true;
             if (!isolated) throw error;
             this.#deferred.clear(); // this caller's own counts, rolled back with it (earlier callers' were written)
+            this.#activations.reset();
             try {
               await tx.run(`ROLLBACK TO ingest_${i}`);
               await tx.run(`RELEASE ingest_${i}`);
@@ -186,10 +198,12 @@ export class IssueTracker {
           }
         }
         await this.#writeDeferred(tx);
+        await this.#activations.flush(tx);
       });
     } catch (error) {
       this.#active.clear();
       this.#deferred.clear();
+      this.#activations.reset();
       // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
       if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
@@ -236,7 +250,17 @@ export class IssueTracker {
     }
   }
 
+  /** An API v2 alert first asks its activation whether it counts; everything else goes straight to the lifecycle. */
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
+    if (!event.activation) return this.#applyEvent(tx, event, changes);
+    const verdict = await this.#activations.decide(tx, event, this.#fingerprint(event), this.#now());
+    if (!verdict.apply) return { outcome: 'duplicate', issue_id: verdict.issueId, status: null, alert_count: null };
+    const result = await this.#applyEvent(tx, verdict.event, changes);
+    this.#activations.attach(event.activation.fingerprint, result.issue_id);
+    return result;
+  }
+
+  async #applyEvent(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
     const now = this.#now();
     const inputs = { name: event.name, context: event.context, chart: event.chart };
     const fingerprint = this.#fingerprint(event);
@@ -368,7 +392,10 @@ export class IssueTracker {
         const issue = step.issue;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
-        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' }), now);
+        const comment = event.activation?.expired
+          ? statusChangeComment('resolved', `Alert not re-sent before its endsAt (${new Date(event.occurred_at).toISOString()}): expired`, { previous_status: issue.status, cause: 'alert_expired' })
+          : statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' });
+        await this.#repo.addComment(tx, issue.id, comment, now);
         const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
         change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
         break;
