@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite runs against, from Debian, when they are missing:
-# Netdata (alarms), Prometheus Alertmanager (webhook source + benchmark peer), Chromium (dashboard tests).
+# Netdata (alarms), Prometheus Alertmanager (webhook source + benchmark peer), Prometheus (the API v2 receiver's
+# sender), Chromium (dashboard tests). Debian's packages start no service here (policy-rc.d denies it).
 set -euo pipefail
 need=()
 { command -v netdata >/dev/null 2>&1 || [ -x /usr/sbin/netdata ]; } || need+=(netdata)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: netdata, prometheus-alertmanager, chromium, curl"
+  echo "test dependencies present: netdata, prometheus-alertmanager, prometheus, chromium, curl"
   exit 0
 fi
 SUDO=""
