@@ -18,6 +18,7 @@ CREATE TABLE alert_activations (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (source, fingerprint)
 ) WITHOUT ROWID;
-CREATE INDEX alert_activations_due ON alert_activations (ends_at) WHERE ended IS NULL;
+-- No index on ends_at: every re-send moves it, and an index entry rewritten per re-send cost more than the sweeper's
+-- scan of the live rows (the alerts firing now) once a second.
 CREATE INDEX alert_activations_live_by_issue ON alert_activations (server_id, issue_fingerprint) WHERE ended IS NULL;
 CREATE INDEX alert_activations_by_issue_id ON alert_activations (issue_id);

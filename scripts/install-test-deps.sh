@@ -19,3 +19,8 @@ echo "installing: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Where systemd runs, Debian's prometheus package enables and starts a system instance on :9090: the tests start their
+# own on random ports, so none is left running.
+if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

@@ -46,30 +46,29 @@ export function eventFromLabels(
 export function alertmanagerFingerprint(labels: Record<string, string>): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  const byte = (b: number) => {
-    lo = (lo ^ b) >>> 0;
-    // h * (2^40 + 0x1b3) mod 2^64, in halves: the 2^40 part moves lo << 8 into hi.
-    const t = lo * 0x1b3;
-    const carry = Math.floor(t / 4294967296);
-    hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
-    lo = t >>> 0;
-  };
-  const text = (s: string) => {
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x80) {
-        byte(c);
-      } else {
-        for (const b of Buffer.from(s.slice(i))) byte(b); // the rest as UTF-8 (label names are ASCII; values may not be)
-        return;
+  const names = Object.keys(labels).sort();
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
+    for (let part = 0; part < 2; part++) {
+      const s = part === 0 ? name : labels[name]!;
+      let bytes: Uint8Array | undefined;
+      let len = s.length;
+      for (let i = 0; i < len; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          bytes = Buffer.from(s); // label names are ASCII; a value may not be: hash its UTF-8 bytes
+          len = bytes.length;
+          break;
+        }
+      }
+      for (let i = 0; i <= len; i++) {
+        const b = i === len ? 255 : bytes ? bytes[i]! : s.charCodeAt(i);
+        lo = (lo ^ b) >>> 0;
+        // h * (2^40 + 0x1b3) mod 2^64, in halves: the 2^40 part moves lo << 8 into hi.
+        const t = lo * 0x1b3;
+        hi = (hi * 0x1b3 + Math.floor(t / 4294967296) + ((lo << 8) >>> 0)) >>> 0;
+        lo = t >>> 0;
       }
     }
-  };
-  for (const k of Object.keys(labels).sort()) {
-    text(k);
-    byte(255);
-    text(labels[k]!);
-    byte(255);
   }
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
