@@ -3,7 +3,8 @@ import type { Config } from './config/schema.js';
 import { secretMaskerFor } from './config/secret-values.js';
 import { AppError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
-import { opsagentHome, resolveDatabaseUrl } from './paths.js';
+import { opsagentHome, resolveDatabaseUrl, resolveRunbooksDir } from './paths.js';
+import { loadRunbooks } from './model/runbook.js';
 import { Remediation } from './pipeline/remediation.js';
 import { openRepositories, type Store } from './pipeline/store-setup.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
@@ -88,6 +89,12 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const secrets = secretMaskerFor(config); // masked in /healthz, /metrics, error answers and analysis comments
   const metrics = new Metrics({ mask: secrets.mask });
 
+  // Local runbooks, read once at start (`opsagent runbooks-check` validates the folder; a bad file is skipped).
+  const runbooksDir = resolveRunbooksDir(config.runbooks.dir, home);
+  const runbookFolder = runbooksDir ? loadRunbooks(runbooksDir) : { runbooks: [], problems: [] };
+  const runbooks = runbookFolder.runbooks;
+  for (const problem of runbookFolder.problems) logger.warn({ component: 'runbooks', problem }, 'runbook skipped');
+
   // ---- the stages ----
   const pollers = netdataTargets(config).map((target) => {
     const labels = { source: 'netdata', url: redactUrl(target.url) };
@@ -108,7 +115,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         tracker: store.tracker,
         issues: store.issues,
         jobs: store.analysisJobs,
-        analyzer: new IssueAnalyzer(analyzerSettingsFrom(config, store.serverId)),
+        analyzer: new IssueAnalyzer({ ...analyzerSettingsFrom(config, store.serverId), runbooks }),
         agentId: store.serverId,
         claimPreference: claimPreferenceOf(store, pollers),
         maxLlmPerHour: config.llm.maxCallsPerHour,
@@ -176,7 +183,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(alertRoutes, ingest);
   await app.register(webhookRoutes, ingest);
   await app.register(alertmanagerApiRoutes, ingest);
-  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions });
+  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, runbooks });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });

@@ -42,5 +42,8 @@ export function contextForModel(ctx: AnalysisContext): Record<string, unknown> {
       olderThanDays: d.olderThanDays,
     })),
     recentErrors: gatheredForModel(ctx.logs, (l) => ({ source: l.source, lines: l.lines.slice(-10) })),
+    // The operator's runbook (its named actions are proposed in any case) and the alert's annotations (runbook_url).
+    ...(ctx.runbook ? { runbook: { title: ctx.runbook.title, file: ctx.runbook.file, text: ctx.runbook.body.slice(0, 4_000), proposesActions: ctx.runbook.actions } } : {}),
+    ...(ctx.annotations ? { annotations: ctx.annotations } : {}),
   };
 }

@@ -115,6 +115,12 @@ export interface AnalysisContext {
   disk?: Gathered<DiskSnapshot>;
   memory?: Gathered<MemorySnapshot>;
   logs?: Gathered<LogSnapshot>;
+  /**
+   * The operator's runbook for this issue (runbooks.dir) and the alert's runbook_url / annotations: what the people
+   * who run this system want checked and done. Its named actions are proposed whatever the analyser says.
+   */
+  runbook?: { title: string; file: string; body: string; actions: { type: string; params?: unknown; reason?: string }[] };
+  annotations?: Record<string, string>;
 }
 
 export type Confidence = 'low' | 'medium' | 'high';

@@ -1,5 +1,7 @@
 import { AppError } from '../errors.js';
 import { parseIssueStatuses, type IssueStatus, type Severity } from '../model/issue.js';
+import { loadRunbooks } from '../model/runbook.js';
+import { resolveRunbooksDir } from '../paths.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
 import { printJson, type CliContext } from './context.js';
 import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
@@ -17,6 +19,22 @@ export function renderIssue(detail: IssueDetail): string {
     `Why grouped: fingerprint ${detail.alert_fingerprint} = sha256("${safeText(inputs?.name ?? '?')}:${safeText(inputs?.context ?? '?')}:${safeText(inputs?.chart ?? '?')}")[:16]`,
     `  every firing of this alert name, context and chart on server ${safeText(detail.server_id)} updates this one issue.`,
   ].filter((l): l is string => l !== undefined);
+
+  const annotations = detail.metadata.annotations ?? {};
+  if (annotations.runbook_url || detail.runbook) {
+    lines.push('', 'Runbook:');
+    if (annotations.runbook_url) lines.push(`  runbook_url: ${safeText(annotations.runbook_url)}`);
+    if (detail.runbook) {
+      const named = detail.runbook.actions.length > 0 ? ` (proposes ${detail.runbook.actions.join(', ')})` : '';
+      lines.push(`  ${safeText(detail.runbook.title)} — ${safeText(detail.runbook.file)}${named}`);
+      for (const l of safeText(detail.runbook.body).split('\n').slice(0, 40)) lines.push(`    ${l}`);
+    }
+  }
+  const others = Object.entries(annotations).filter(([k]) => k !== 'runbook_url');
+  if (others.length > 0) {
+    lines.push('', 'Annotations:');
+    for (const [k, v] of others) lines.push(`  ${safeText(k)}: ${safeText(v)}`);
+  }
 
   const analysis = [...detail.comments].reverse().find((c) => c.comment_type === 'analysis');
   if (analysis) lines.push('', 'Latest analysis:', ...safeText(analysis.content).split('\n').map((l) => `  ${l}`));
@@ -59,7 +77,8 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
-  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions);
+  const dir = resolveRunbooksDir(ctx.config.runbooks.dir, ctx.home);
+  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions, dir ? loadRunbooks(dir).runbooks : []);
   if (opts.json) return printJson(detail);
   console.log(renderIssue(detail));
 }

@@ -158,6 +158,8 @@ export const ConfigSchema = z.strictObject({
       scanIntervalSeconds: z.number().positive().default(5), // expiry, verification deadlines, approved actions
     })
     .prefault({}),
+  // Local runbooks (docs/runbooks.md): markdown files with matchers in their front matter. '' = none.
+  runbooks: z.strictObject({ dir: z.string().default('') }).prefault({}),
   analysis: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -5,6 +5,7 @@ import { parseInput } from './parse-input.js';
 import type { IssueTracker } from '../../issues/issue-tracker.js';
 import { parseIssueStatuses } from '../../model/issue.js';
 import { loadIssueDetail, type IssueDetailSource } from '../../pipeline/issue-detail.js';
+import type { Runbook } from '../../model/runbook.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
 
 export interface IssueRouteOptions {
@@ -12,6 +13,8 @@ export interface IssueRouteOptions {
   issues: IssueRepository;
   /** The actions of an issue, for GET /api/v1/issues/:id. */
   issueActions?: IssueDetailSource | undefined;
+  /** The local runbooks (runbooks.dir), read at start: the one matching an issue is part of its detail. */
+  runbooks?: readonly Runbook[];
 }
 
 const ListQuery = z.strictObject({
@@ -59,7 +62,7 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
 
   app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
     const id = await deps.issues.resolveId(request.params.id);
-    return loadIssueDetail(deps.issues, id, deps.issueActions);
+    return loadIssueDetail(deps.issues, id, deps.issueActions, deps.runbooks);
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/issues/:id/comments', async (request, reply) => {
