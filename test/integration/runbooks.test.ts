@@ -62,7 +62,8 @@ describe('runbooks', () => {
       actions: { cleanupDisk: { roots: [root], olderThanDays: 1 } },
       analysis: { logFiles: [] },
     });
-    const agent = await startAgent(config, silentLogger(), { dbUrl: `file:${join(tempDir(), 'opsagent.db')}` });
+    const dbPath = join(tempDir(), 'opsagent.db');
+    const agent = await startAgent(config, silentLogger(), { dbUrl: `file:${dbPath}` });
     onTestFinished(() => agent.stop());
     const res = await fetch(`${agent.url}/api/v2/alerts`, {
       method: 'POST',
@@ -75,6 +76,13 @@ describe('runbooks', () => {
     const detail = (await (await fetch(`${agent.url}/api/v1/issues/${issue!.id}`)).json()) as { runbook?: { title: string; file: string; actions: string[] }; metadata: { annotations: Record<string, string> } };
     expect(detail.runbook).toMatchObject({ title: 'High CPU on the web tier', file: 'cpu.md', actions: ['cleanup_disk'] });
     expect(detail.metadata.annotations.runbook_url).toBe('https://runbooks.example/high-cpu');
+    const cfg = join(tempDir(), 'opsagent.yaml');
+    writeFileSync(cfg, `netdata: { url: "" }\nrunbooks: { dir: ${JSON.stringify(dir)} }\n`);
+    const shown = await runCli(['issues-show', issue!.id, '--config', cfg, '--db', `file:${dbPath}`]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('runbook_url: https://runbooks.example/high-cpu');
+    expect(shown.stdout).toContain('High CPU on the web tier — cpu.md (proposes cleanup_disk)');
+    expect(shown.stdout).toContain('summary: CPU high');
 
     // The local analyser runs (no API key); the runbook's action joins its proposals and meets the gate: readonly denies.
     const deadline = Date.now() + 30_000;
