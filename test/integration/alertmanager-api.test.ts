@@ -160,3 +160,29 @@ describe('POST /api/v2/alerts (Alertmanager API v2)', () => {
     expect((await onlyIssue(a)).alert_count).toBe(1);
   });
 });
+
+describe('POST /api/v2/alerts with hostile input', () => {
+  it('never answers 5xx nor stores an alert it refused, whatever the body', async () => {
+    const { default: fc } = await import('fast-check');
+    const a = await agent();
+    const text = fc.oneof(fc.string(), fc.constantFrom('', '0001-01-01T00:00:00Z', '2026-13-45T99:99:99Z', 'x'.repeat(20_000), '__proto__', '\u0000'));
+    const labelSet = fc.dictionary(fc.oneof(fc.constantFrom('alertname', 'instance', 'severity', '__proto__', '0bad', 'a-b'), fc.string()), text, { maxKeys: 6 });
+    const alert = fc.record(
+      { labels: fc.oneof(labelSet, fc.constant(null), fc.integer(), fc.array(fc.string())), annotations: fc.oneof(labelSet, fc.string()), startsAt: fc.oneof(text, fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString()))), endsAt: text, generatorURL: fc.oneof(text, fc.integer()) },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(fc.array(alert, { maxLength: 5 }), fc.jsonValue(), fc.string().map((s) => `[${s}`));
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const r = await post(a, typeof b === 'string' ? b : JSON.stringify(b));
+        expect([200, 400, 422]).toContain(r.status);
+        if (r.status !== 200) expect(() => JSON.parse(r.text) as unknown).not.toThrow();
+      }),
+      { numRuns: 300 },
+    );
+    for (const issue of await a.store.issues.list({ statuses: ['open', 'investigating', 'resolved', 'closed'], limit: 1_000 })) {
+      expect(issue.title.trim()).not.toBe('');
+      expect(Object.keys(issue.metadata.labels ?? {}).every((k) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k))).toBe(true);
+    }
+  });
+});
