@@ -54,6 +54,8 @@ export class ActivationBook {
   readonly #epoch: () => number;
   readonly #cache = new Map<string, { row: ActivationRow | undefined; epoch: number }>();
   readonly #pending = new Map<string, ActivationRow>();
+  /** The annotations each label set's issue last got, so a re-send writes them only when they changed. */
+  readonly #annotations = new Map<string, string>();
 
   constructor(repo: ActivationRepository, epoch: () => number) {
     this.#repo = repo;
@@ -111,10 +113,23 @@ export class ActivationBook {
     this.#pending.clear();
   }
 
+  /**
+   * Whether a post's annotations differ from those its issue last got from this label set (a summary with the current
+   * value, a runbook_url added by a rule reload): re-sends count nothing but keep the issue's annotations current.
+   */
+  annotationsChanged(fingerprint: string, annotations: Record<string, string>): boolean {
+    const text = JSON.stringify(annotations);
+    if (this.#annotations.get(fingerprint) === text) return false;
+    if (this.#annotations.size >= 50_000) this.#annotations.clear();
+    this.#annotations.set(fingerprint, text);
+    return true;
+  }
+
   /** The transaction (or a caller's savepoint) rolled back: nothing staged or cached can be trusted. */
   reset(): void {
     this.#pending.clear();
     this.#cache.clear();
+    this.#annotations.clear();
   }
 
   async #read(tx: SqlExecutor, fingerprint: string): Promise<ActivationRow | undefined> {

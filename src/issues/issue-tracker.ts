@@ -253,10 +253,18 @@ export class IssueTracker {
   /** An API v2 alert first asks its activation whether it counts; everything else goes straight to the lifecycle. */
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
     if (!event.activation) return this.#applyEvent(tx, event, changes);
+    const { fingerprint } = event.activation;
     const verdict = await this.#activations.decide(tx, event, this.#fingerprint(event), this.#now());
-    if (!verdict.apply) return { outcome: 'duplicate', issue_id: verdict.issueId, status: null, alert_count: null };
+    if (!verdict.apply) {
+      if (verdict.issueId && event.status !== 'CLEAR' && event.annotations && this.#activations.annotationsChanged(fingerprint, event.annotations)) {
+        await this.#repo.setAnnotations(tx, verdict.issueId, event.annotations);
+        this.#active.delete(`${event.server_id}\u0000${this.#fingerprint(event)}`); // its cached issue holds the old ones
+      }
+      return { outcome: 'duplicate', issue_id: verdict.issueId, status: null, alert_count: null };
+    }
+    if (event.annotations) this.#activations.annotationsChanged(fingerprint, event.annotations);
     const result = await this.#applyEvent(tx, verdict.event, changes);
-    this.#activations.attach(event.activation.fingerprint, result.issue_id);
+    this.#activations.attach(fingerprint, result.issue_id);
     return result;
   }
 

@@ -68,6 +68,9 @@ describe('POST /api/v2/alerts (Alertmanager API v2)', () => {
     expect((await post(a, firing(t0))).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await post(a, firing(t0))).status).toBe(200);
     expect((await onlyIssue(a)).alert_count).toBe(1);
+    // A re-send whose annotations changed (a summary with the current value): counted nothing, shown on the issue.
+    await post(a, [{ labels, annotations: { summary: 'CPU at 97%' }, startsAt: iso(t0), endsAt: iso(Date.now() + 240_000) }]);
+    expect(await onlyIssue(a)).toMatchObject({ alert_count: 1, metadata: { annotations: { summary: 'CPU at 97%' } } });
 
     // Prometheus restarted: the same alert, a new startsAt, while the activation never ended.
     await post(a, firing(t0 + 60_000));
