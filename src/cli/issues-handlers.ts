@@ -20,6 +20,13 @@ export function renderIssue(detail: IssueDetail): string {
     `  every firing of this alert name, context and chart on server ${safeText(detail.server_id)} updates this one issue.`,
   ].filter((l): l is string => l !== undefined);
 
+  if (detail.alert_activations) {
+    lines.push('', 'Alert activations (POST /api/v2/alerts; a re-send moves endsAt, only a new activation counts):');
+    for (const a of detail.alert_activations) {
+      const state = a.ended ? `${a.ended} ${isoTime(a.ends_at)}` : `live, ends ${isoTime(a.ends_at)} unless re-sent`;
+      lines.push(`  ${a.fingerprint}  since ${isoTime(a.starts_at)}; ${state}; last post ${isoTime(a.updated_at)}`);
+    }
+  }
   const annotations = detail.metadata.annotations ?? {};
   if (annotations.runbook_url || detail.runbook) {
     lines.push('', 'Runbook:');

@@ -83,6 +83,7 @@ describe('runbooks', () => {
     expect(shown.stdout).toContain('runbook_url: https://runbooks.example/high-cpu');
     expect(shown.stdout).toContain('High CPU on the web tier — cpu.md (proposes cleanup_disk)');
     expect(shown.stdout).toContain('summary: CPU high');
+    expect(shown.stdout).toMatch(/Alert activations[^\n]*\n {2}[0-9a-f]{16} {2}since [^;]+; live, ends /);
 
     // The local analyser runs (no API key); the runbook's action joins its proposals and meets the gate: readonly denies.
     const deadline = Date.now() + 30_000;
