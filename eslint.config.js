@@ -2,7 +2,7 @@ import tseslint from 'typescript-eslint';
 import vitest from '@vitest/eslint-plugin';
 
 const STAGES = ['issues', 'sources', 'analysis', 'actions', 'notify'];
-const ABOVE_STAGES = ['pipeline', 'server', 'cli', 'main.js', 'cli.js'];
+const ABOVE_STAGES = ['pipeline', 'server', 'mcp', 'cli', 'main.js', 'cli.js'];
 
 /** One no-restricted-imports block per layer: what a file in it may never import, with the reason. */
 function layerRules() {
@@ -19,8 +19,20 @@ function layerRules() {
     ...STAGES.map((stage) =>
       block([stage], [...STAGES.filter((s) => s !== stage), ...ABOVE_STAGES], 'stages never import each other or the wiring: share types through src/model/, join stages in src/pipeline/'),
     ),
-    block(['pipeline'], ['server', 'cli', 'main.js', 'cli.js'], 'the pipeline is below the HTTP server, the CLI and the composition root'),
-    block(['server'], ['cli', 'main.js', 'cli.js'], 'the HTTP server does not import the CLI or the composition root'),
+    block(['pipeline'], ['server', 'mcp', 'cli', 'main.js', 'cli.js'], 'the pipeline is below the HTTP server, the MCP adapter, the CLI and the composition root'),
+    block(['server'], ['mcp', 'cli', 'main.js', 'cli.js'], 'the HTTP server does not import the MCP adapter (main.ts hands the /mcp route its factory), the CLI or the composition root'),
+    // Relative patterns only: the SDK's own paths (@modelcontextprotocol/sdk/server/…) are what this layer is for.
+    {
+      files: ['src/mcp/**/*.ts'],
+      rules: {
+        'no-restricted-imports': ['error', {
+          patterns: [{
+            group: ['.*/server/*', '.*/server', '.*/cli/*', '.*/cli', '.*/main.js', '.*/cli.js', '../../server/**'],
+            message: 'the MCP adapter sits beside the HTTP server: only the CLI handler and main.ts import it',
+          }],
+        }],
+      },
+    },
   ];
 }
 

@@ -1,73 +1,9 @@
 #!/usr/bin/env node
 import nodeModule from 'node:module';
-import { Command, CommanderError } from 'commander';
-import { registerAdminCommands } from './cli/admin-commands.js';
-import { registerAlertCommands } from './cli/alerts-commands.js';
-import { registerAnalysisCommands } from './cli/analysis-commands.js';
-import { registerActionCommands } from './cli/actions-commands.js';
-import { registerDigestCommand } from './cli/digest-command.js';
-import { registerIssueCommands } from './cli/issues-commands.js';
-import { registerMigrateLegacyCommand } from './cli/migrate-legacy-command.js';
-import { registerSetupCommands } from './cli/setup-commands.js';
-import { registerTokenCommand } from './cli/token-command.js';
-import { AppError } from './errors.js';
-import type { SecretMasker } from './secrets.js';
+import { main } from './cli/program.js';
 
-// Node >= 22.1 keeps the compiled code of the commands between runs (most of a short command's time goes to compiling
-// zod, yaml and the store on each start); Node 20 has no such cache, and this does nothing there.
+// Node >= 22.1 keeps the compiled code of the commands between runs; Node 20 has no such cache (the shipped program,
+// src/bin.ts, brings its own), and this does nothing there.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-export function buildProgram(): Command {
-  const program = new Command('opsagent')
-    .description('OpsAgent: one tracked issue per alert type per server, with analysis, gated remediation and Discord')
-    .option('--config <file>', 'config file (env OPSAGENT_CONFIG; else the first found of ./config/netdata.yaml, $XDG_CONFIG_HOME/opsagent/opsagent.yaml, /etc/opsagent/opsagent.yaml; see config-check)')
-    .option('--db <url>', 'database: a file path, file:PATH, libsql://… or https://… (env OPSAGENT_DB_URL)')
-    .showHelpAfterError()
-    .exitOverride();
-  registerAdminCommands(program);
-  registerIssueCommands(program);
-  registerAlertCommands(program);
-  registerAnalysisCommands(program);
-  registerActionCommands(program);
-  registerDigestCommand(program);
-  registerMigrateLegacyCommand(program);
-  registerTokenCommand(program);
-  registerSetupCommands(program);
-  return program;
-}
-
-async function main(): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(process.argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : 2; // usage errors: commander already printed the message
-      return;
-    }
-    if (!(err instanceof AppError)) {
-      if (!process.execArgv.includes('--enable-source-maps') && !process.env.NODE_OPTIONS?.includes('--enable-source-maps')) {
-        process.stderr.write('opsagent: a bug; NODE_OPTIONS=--enable-source-maps shows where in src/ it happened\n');
-      }
-      throw err; // a bug: let Node print the stack
-    }
-    console.error(`opsagent: ${(await secretsOf(program)).mask(err.message)}`);
-    process.exitCode = 1;
-  }
-}
-
-/**
- * The secrets to mask in an error message: those of the command's config when it loads (each command loads its own;
- * reading it again here is cheap and keeps the commands free of that concern), else the secret environment variables.
- * URL credentials are masked either way.
- */
-async function secretsOf(program: Command): Promise<SecretMasker> {
-  const [{ loadConfig }, { defaultConfigPath }, { SecretMasker }] = await Promise.all([import('./config/load.js'), import('./paths.js'), import('./secrets.js')]);
-  try {
-    return loadConfig(program.opts<{ config?: string }>().config ?? defaultConfigPath()).secrets;
-  } catch {
-    return SecretMasker.fromEnv(process.env);
-  }
-}
-
-await main();
+await main(process.argv);

@@ -10,6 +10,7 @@ import { openRepositories, type Store } from './pipeline/store-setup.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from './analysis/settings.js';
 import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js';
+import { channelButtons, channelsForAgent } from './pipeline/channels.js';
 import { discordForAgent } from './pipeline/notifications.js';
 import { remediationService } from './pipeline/remediation-service.js';
 import { alertExpiryService, expireDueActivations } from './pipeline/alert-expiry.js';
@@ -25,8 +26,12 @@ import { alertRoutes } from './server/routes/alerts.js';
 import { alertmanagerApiRoutes } from './server/routes/alertmanager-api.js';
 import { dashboardRoutes } from './server/routes/dashboard.js';
 import { discordInteractionRoutes } from './server/routes/discord.js';
+import { slackInteractionRoutes } from './server/routes/slack.js';
+import { telegramWebhookRoutes } from './server/routes/telegram.js';
 import { healthRoutes, type HealthReport } from './server/routes/health.js';
 import { issueRoutes } from './server/routes/issues.js';
+import { mcpRoutes } from './server/routes/mcp.js';
+import type { McpDeps } from './mcp/deps.js';
 import { webhookRoutes } from './server/routes/webhooks.js';
 import { NetdataPoller } from './sources/netdata-poller.js';
 import { netdataTargets } from './sources/netdata-targets.js';
@@ -125,6 +130,15 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     : undefined;
   const remediation = new Remediation({ ...store, config, logger, executeApproved: true });
   const discord = discordForAgent({ config, db: store.db, approvals: remediation, logger });
+  const channels = channelsForAgent({
+    config,
+    db: store.db,
+    logger,
+    onOutcome: (channel, outcome) => metrics.inc('opsagent_channel_deliveries_total', 'Answers of each channel to a delivery, by outcome', { channel, outcome }),
+  });
+  for (const c of config.channels.filter((ch) => ch.enabled)) {
+    metrics.inc('opsagent_channel_deliveries_total', 'Answers of each channel to a delivery, by outcome', { channel: c.name, outcome: 'sent' }, 0);
+  }
 
   wirePipeline(
     {
@@ -133,6 +147,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       analysisWorker,
       remediation,
       notifications: discord.hooks,
+      channels: channels.hooks,
     },
     { handOff: 'remediate' },
   );
@@ -140,6 +155,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const services: BackgroundService[] = [
     remediationService(remediation, config.actions.scanIntervalSeconds * 1000, logger),
     ...discord.services,
+    ...channels.senders,
+    ...channels.services,
     every('archiver', 86_400_000, async () => {
       const n = await store.tracker.archive(config.issues.archiveAfterDays);
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
@@ -162,13 +179,31 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       [{ severity: 'critical' }, Number(rows.find((r) => r.severity === 'critical')?.n ?? 0)],
     ]);
   });
+  metrics.collect(async () => {
+    const series: [Record<string, string>, number][] = [];
+    for (const sender of channels.senders) {
+      series.push([{ channel: sender.channel.name }, await channels.repo.pendingCount(sender.channel.name)]);
+    }
+    metrics.replace('opsagent_channel_queue', 'Notifications waiting in each channel\'s outbox', series);
+    metrics.replace(
+      'opsagent_channel_up',
+      'Whether each channel is delivering (0 after a 401/403/404 or while backing off)',
+      channels.senders.map((s) => [{ channel: s.channel.name, type: s.channel.type }, s.health().state === 'ok' ? 1 : 0]),
+    );
+  });
   // /healthz says whether the store can write (a rolled-back write, cached a few seconds), not merely whether it
   // answers a SELECT: a read-only or damaged file answers reads while every ingest fails.
   const storeProbe = new StoreProbe(store.db);
   const health = async (): Promise<HealthReport> => {
     const storeState = await storeProbe.check();
     const sources = Object.fromEntries(services.map((s) => [s.name, s.health()]));
-    return secrets.maskDeep({ ok: storeState.ok, store: storeState, sources });
+    // Every notification channel: the seed's Discord keys (the channel named discord) and each configured one.
+    const channelHealth = Object.fromEntries([
+      ...discord.services.filter((s) => s.name === 'discord').map((s) => ['discord', { type: 'discord', ...s.health() }] as const),
+      ...channels.senders.map((s) => [s.channel.name, s.health()] as const),
+      ...config.channels.filter((c) => !c.enabled).map((c) => [c.name, { state: 'off', type: c.type }] as const),
+    ]);
+    return secrets.maskDeep({ ok: storeState.ok, store: storeState, sources, channels: channelHealth });
   };
 
   const access = new AccessPolicy({
@@ -186,7 +221,21 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, runbooks });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
+  const buttons = channelButtons(config);
+  if (buttons.slack.length > 0) await app.register(slackInteractionRoutes, { channels: buttons.slack, approvals: remediation, interactions: channels.repo, logger });
+  if (buttons.telegram.length > 0) await app.register(telegramWebhookRoutes, { channels: buttons.telegram, approvals: remediation, interactions: channels.repo, logger });
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
+  // MCP's SDK and tools load on the first /mcp request: the daemon's start-up and memory do not pay for them.
+  let mcp: McpDeps | undefined;
+  await app.register(mcpRoutes, {
+    access,
+    logger,
+    newServer: async () => {
+      const [{ buildMcpServer }, { mcpDeps }] = await Promise.all([import('./mcp/server.js'), import('./mcp/compose.js')]);
+      mcp ??= mcpDeps({ config, store, remediation, analyseNow: analysisWorker ? (id) => analysisWorker.analyseNow(id) : undefined });
+      return buildMcpServer(mcp);
+    },
+  });
 
   // Alerts whose endsAt passed while the agent was down expire before any post is taken, so a re-send arriving at
   // start finds the same state as one arriving a second later.

@@ -1,8 +1,8 @@
 import type { Issue } from '../model/issue.js';
 import { runbookFor, type Runbook } from '../model/runbook.js';
-import { Gatherers, type GatherSettings } from './gatherers/gather-context.js';
+import { alertOf, Gatherers, type GatherSettings } from './gatherers/gather-context.js';
 import type { LlmSettings } from './llm-agent.js';
-import { analyseLocally } from './local-analyzer.js';
+import { analyseLocally, ruleFor } from './local-analyzer.js';
 import { checkProposals, type ProposalPolicy } from './proposal-checks.js';
 import type { AnalysisContext, AnalysisResult, AnalysisUsage, DraftAnalysis } from './types.js';
 
@@ -41,13 +41,15 @@ export class IssueAnalyzer {
 
   async analyse(issue: Issue, options: AnalyseOptions = {}): Promise<AnalysisResult> {
     const started = this.#now();
-    const ctx = await this.#gatherers.gatherAll(issue);
+    const rule = ruleFor(alertOf(issue));
+    const ctx = await this.#gatherers.gatherAll(issue, rule.needs);
     const runbook = runbookFor(this.#settings.runbooks ?? [], issue);
     if (runbook) ctx.runbook = { title: runbook.title, file: runbook.file, body: runbook.body, actions: runbook.actions };
     if (issue.metadata.annotations) ctx.annotations = issue.metadata.annotations;
     let draft: DraftAnalysis | undefined;
     let fallbackReason: string | null = null;
     let tokens: AnalysisUsage | null = null;
+    let redactedValues = 0;
     const llm = this.#settings.llm;
     if (llm) {
       const skip = options.reserveLlm ? await options.reserveLlm() : undefined;
@@ -58,6 +60,7 @@ export class IssueAnalyzer {
         const { runLlmAgent } = await import('./llm-agent.js');
         const outcome = await runLlmAgent(ctx, this.#gatherers, llm);
         tokens = outcome.usage;
+        redactedValues = outcome.redactedValues;
         if (outcome.ok) draft = outcome.draft;
         else fallbackReason = outcome.reason;
       }
@@ -67,7 +70,7 @@ export class IssueAnalyzer {
     // The runbook's actions join whatever the analyser proposed (the LLM's or the local rules'), then all go through
     // the same checks here and the permission gate after: a runbook names an action, it never runs one itself.
     const proposals = runbook ? withRunbookActions(draft.proposals, runbook) : draft.proposals;
-    const { valid, rejected } = await checkProposals(proposals, { ...this.#settings.policy, local: ctx.local });
+    const { valid, rejected } = await checkProposals(proposals, { ...this.#settings.policy, local: ctx.local }, this.#gatherers.machine);
     const remediations = valid.filter((p) => p.type !== 'notify_human' && p.type !== 'log_analysis');
     return {
       summary: draft.summary,
@@ -84,6 +87,8 @@ export class IssueAnalyzer {
       canAutoRemediate: remediations.length > 0,
       requiresHumanAttention: remediations.length === 0 || draft.confidence === 'low' || valid.some((p) => p.type === 'notify_human'),
       notes: gatherNotes(ctx),
+      rule: rule.id,
+      redactedValues,
     };
   }
 }
@@ -106,6 +111,8 @@ function gatherNotes(ctx: AnalysisContext): string[] {
   add('disk', ctx.disk as { ok: boolean; error?: string } | undefined);
   add('memory', ctx.memory as { ok: boolean; error?: string } | undefined);
   add('logs', ctx.logs as { ok: boolean; error?: string } | undefined);
+  add('kernel log', ctx.kernel as { ok: boolean; error?: string } | undefined);
+  add('systemd unit', ctx.unit as { ok: boolean; error?: string } | undefined);
   if (!ctx.local) notes.push(`processes, disk, memory and logs: the issue is on server ${ctx.alert.serverId}, not this machine`);
   return notes;
 }

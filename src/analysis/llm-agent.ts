@@ -10,6 +10,7 @@ import { SecretMasker, urlSecrets } from '../secrets.js';
 import { SUBMIT_ANALYSIS_PARAMETERS, SubmittedAnalysis } from './answer-schema.js';
 import type { Gatherers } from './gatherers/gather-context.js';
 import { contextForModel, gatheredForModel, untrusted } from './model-context.js';
+import { Redactor } from './redact.js';
 import type { AnalysisContext, AnalysisUsage, DraftAnalysis } from './types.js';
 
 export interface LlmSettings {
@@ -24,9 +25,14 @@ export interface LlmSettings {
   maxCompletionTokens: number;
   /** The longest Retry-After we wait once on a 429; longer means fall back now. */
   maxRetryAfterMs?: number;
+  /** Masks secrets in everything gathered before it is sent; the built-in shapes alone when absent. */
+  redactor?: Redactor;
 }
 
-export type LlmOutcome = { ok: true; draft: DraftAnalysis; usage: AnalysisUsage } | { ok: false; reason: string; usage: AnalysisUsage };
+/** `redactedValues`: how many values were masked in what was sent (redact.ts). */
+export type LlmOutcome =
+  | { ok: true; draft: DraftAnalysis; usage: AnalysisUsage; redactedValues: number }
+  | { ok: false; reason: string; usage: AnalysisUsage; redactedValues: number };
 
 export const SYSTEM_PROMPT = [
   'You are OpsAgent, an operations analyst for a Linux server. You investigate one monitoring issue and propose remediations.',
@@ -76,7 +82,12 @@ const TOOLS: ChatCompletionTool[] = [
   },
 ];
 
-const ToolCall = z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string().default('') }) });
+/**
+ * OpenAI, Moonshot and Ollama's /v1 send `arguments` as a JSON string; Ollama's native API (and some proxies in
+ * front of it) send the object itself, which is taken as its JSON text.
+ */
+const ToolArguments = z.union([z.string(), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o)), z.null().transform(() => '')]).default('');
+const ToolCall = z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: ToolArguments }) });
 /** The parts of a chat.completions answer we read; anything else the server sends is ignored. */
 const CompletionAnswer = z.object({
   choices: z
@@ -134,13 +145,21 @@ export async function runLlmAgent(ctx: AnalysisContext, gatherers: Gatherers, se
   const usage: AnalysisUsage = { requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   const client = new OpenAI({ apiKey: settings.apiKey, baseURL: settings.baseUrl, timeout: settings.requestTimeoutMs, maxRetries: 0 });
   const overall = AbortSignal.timeout(settings.overallTimeoutMs);
+  const redactor = settings.redactor ?? new Redactor();
+  let redactedValues = 0;
+  // Everything gathered passes here before it becomes part of a request: nothing else reaches the model.
+  const wrap: Wrap = (source, data) => {
+    const r = redactor.redactDeep(data);
+    redactedValues += r.masked;
+    return untrusted(source, r.value);
+  };
   const messages: ChatCompletionMessageParam[] = [
     { role: 'system', content: SYSTEM_PROMPT },
     {
       role: 'user',
       content:
-        `Analyse this issue and submit your analysis.\nThe alert, as reported by monitoring:\n${untrusted('alert', ctx.alert)}\n\n` +
-        `What was gathered from the machine just now:\n${untrusted('initial context', contextForModel(ctx))}`,
+        `Analyse this issue and submit your analysis.\nThe alert, as reported by monitoring:\n${wrap('alert', ctx.alert)}\n\n` +
+        `What was gathered from the machine just now:\n${wrap('initial context', contextForModel(ctx))}`,
     },
   ];
   let rateLimitRetried = false;
@@ -211,11 +230,11 @@ export async function runLlmAgent(ctx: AnalysisContext, gatherers: Gatherers, se
       for (const call of calls) {
         if (call.function.name === 'submit_analysis') {
           const checked = parseSubmission(call.function.arguments);
-          if (checked.ok) return { ok: true, draft: checked.draft, usage };
+          if (checked.ok) return { ok: true, draft: checked.draft, usage, redactedValues };
           badSubmit = checked.error;
           messages.push({ role: 'tool', tool_call_id: call.id, content: `Invalid submit_analysis arguments: ${checked.error}. Call submit_analysis again with valid JSON matching the schema.` });
         } else {
-          messages.push({ role: 'tool', tool_call_id: call.id, content: await runTool(call.function.name, call.function.arguments, ctx, gatherers) });
+          messages.push({ role: 'tool', tool_call_id: call.id, content: await runTool(call.function.name, call.function.arguments, ctx, gatherers, wrap) });
         }
       }
       if (badSubmit) invalid(`invalid submit_analysis arguments: ${badSubmit}`, []);
@@ -223,7 +242,7 @@ export async function runLlmAgent(ctx: AnalysisContext, gatherers: Gatherers, se
     throw new Fallback(`the model did not call submit_analysis within ${settings.maxSteps} steps`);
   } catch (err) {
     // The reason becomes an issue comment, a job note and a log line; a provider's 401 may repeat the key it got.
-    if (err instanceof Fallback) return { ok: false, reason: new SecretMasker([settings.apiKey, ...urlSecrets(settings.baseUrl)]).mask(err.message), usage };
+    if (err instanceof Fallback) return { ok: false, reason: new SecretMasker([settings.apiKey, ...urlSecrets(settings.baseUrl)]).mask(err.message), usage, redactedValues };
     throw err;
   }
 }
@@ -248,7 +267,9 @@ function parseSubmission(args: string): { ok: true; draft: DraftAnalysis } | { o
 
 const ToolArgs = z.object({ chart: z.string().max(200).optional(), minutes: z.number().int().min(1).max(240).optional() }).loose();
 
-async function runTool(name: string, rawArgs: string, ctx: AnalysisContext, gatherers: Gatherers): Promise<string> {
+type Wrap = (source: string, data: unknown) => string;
+
+async function runTool(name: string, rawArgs: string, ctx: AnalysisContext, gatherers: Gatherers, untrusted: Wrap): Promise<string> {
   let args: z.infer<typeof ToolArgs> = {};
   try {
     const parsed = ToolArgs.safeParse(rawArgs.trim() ? JSON.parse(rawArgs) : {});

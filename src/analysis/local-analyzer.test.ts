@@ -6,7 +6,7 @@ import { alertFamily, analyseLocally } from './local-analyzer.js';
 import type { AnalysisContext, ProcessInfo } from './types.js';
 
 function proc(over: Partial<ProcessInfo>): ProcessInfo {
-  return { pid: 4242, ppid: 1, name: 'burner', cmdline: 'node burner.js', user: 'app', uid: 1000, unit: null, cpuPercent: 97, rssBytes: 50 << 20, startTime: 12345, candidate: true, ...over };
+  return { pid: 4242, ppid: 1, name: 'burner', cmdline: 'node burner.js', user: 'app', uid: 1000, unit: null, cpuPercent: 97, rssBytes: 50 << 20, swapBytes: 0, startTime: 12345, candidate: true, ...over };
 }
 
 function ctx(name: string, context: string, over: Partial<AnalysisContext> = {}): AnalysisContext {
@@ -20,7 +20,7 @@ function ctx(name: string, context: string, over: Partial<AnalysisContext> = {})
 const procs = (list: ProcessInfo[]): AnalysisContext['processes'] => ({
   ok: true,
   ms: 400,
-  data: { sampleMs: 400, total: list.length, topCpu: list, topMemory: list, candidatesCpu: list.filter((p) => p.candidate), candidatesMemory: list.filter((p) => p.candidate) },
+  data: { sampleMs: 400, total: list.length, topCpu: list, topMemory: list, candidatesCpu: list.filter((p) => p.candidate), candidatesMemory: list.filter((p) => p.candidate), topSwap: [], candidatesSwap: [], topParents: [] },
 });
 
 describe('alertFamily', () => {
@@ -60,7 +60,7 @@ describe('analyseLocally', () => {
   });
 
   it('cleans the cleanup root holding the most old files', () => {
-    const root = (r: string, oldBytes: number) => ({ root: r, exists: true, filesSeen: 10, totalBytes: oldBytes * 2, oldFiles: oldBytes ? 5 : 0, oldBytes, largestDirs: [], oldestFiles: [], largestFiles: [], truncated: false });
+    const root = (r: string, oldBytes: number) => ({ root: r, exists: true, filesSeen: 10, totalBytes: oldBytes * 2, oldFiles: oldBytes ? 5 : 0, oldBytes, largestDirs: [], busiestDirs: [], oldestFiles: [], largestFiles: [], truncated: false });
     const draft = analyseLocally(
       ctx('disk_space_usage', 'disk.space', {
         disk: { ok: true, ms: 1, data: { mounts: [], cleanupRoots: [root('/tmp', 10), root('/var/tmp', 5_000_000)], olderThanDays: 7 } },

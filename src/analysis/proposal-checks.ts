@@ -1,13 +1,12 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
 import { validateProposal, type ValidProposal } from '../model/action-catalog.js';
 import { mountPointsBelow, parseMountInfo, unsafeRootReason } from '../model/cleanup-roots.js';
 import { ownProcessReason } from '../model/own-process.js';
 import { cgroupAllowed, protectedNames } from '../model/protected.js';
-import { readSmallFile } from '../model/read-small-file.js';
 import { checkRestartableUnit, serviceUnitsInCgroup } from '../model/service-units.js';
 import { errorMessage } from '../errors.js';
 import { parseStat } from '../model/proc-stat.js';
 import { exclusionReason, type ProcessFilter } from './gatherers/processes.js';
+import { LIVE_MACHINE, type MachineView } from './machine-view.js';
 import type { DraftAnalysis, RejectedProposal } from './types.js';
 
 /** What the machine checks compare proposals with (slices of config.actions and config.opsagent). */
@@ -23,18 +22,14 @@ export interface ProposalPolicy {
 
 const MAX_PROPOSALS = 8;
 
-async function checkProcess(params: Record<string, unknown>, policy: ProposalPolicy): Promise<string | undefined> {
+async function checkProcess(params: Record<string, unknown>, policy: ProposalPolicy, machine: MachineView): Promise<string | undefined> {
   const pid = params.pid as number;
   const name = params.name as string;
-  let statText: string;
-  try {
-    statText = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return `no process with PID ${pid}`;
-  }
+  const statText = await machine.readText(`/proc/${pid}/stat`);
+  if (statText === undefined) return `no process with PID ${pid}`;
   const stat = parseStat(statText);
   if (!stat) return `cannot read process ${pid}`;
-  const rawCmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const rawCmdline = (await machine.readText(`/proc/${pid}/cmdline`, 16_384)) ?? '';
   const argv = rawCmdline.split('\0').filter((a) => a !== '');
   const cmdline = rawCmdline.replace(/\0+$/, '').replace(/\0/g, ' ');
   const argv0 = cmdline.split(' ')[0]?.split('/').pop() ?? '';
@@ -44,13 +39,13 @@ async function checkProcess(params: Record<string, unknown>, policy: ProposalPol
   if (typeof params.startTime === 'number' && params.startTime !== stat.startTime) return `PID ${pid} was reused: start time differs`;
   // Pinned now, so an approval given an hour later can never hit another process that got the same PID.
   if (params.startTime === undefined && Number.isInteger(stat.startTime)) params.startTime = stat.startTime;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const status = (await machine.readText(`/proc/${pid}/status`)) ?? '';
   const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '';
-  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const passwd = (await machine.readText('/etc/passwd', 1_000_000)) ?? '';
   const user = passwd.split('\n').find((l) => l.split(':')[2] === uid)?.split(':')[0] ?? uid;
-  const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+  const cgroup = (await machine.readText(`/proc/${pid}/cgroup`)) ?? '';
   const filter = { ...policy.processFilter, protectedNames: protectedNames(policy.processFilter.protectedNames) };
-  const ours = await ownProcessReason({ pid, argv, cgroup }, readSmallFile);
+  const ours = await ownProcessReason({ pid, argv, cgroup }, (p) => machine.readUntrusted(p));
   const excluded = exclusionReason({ pid, name: stat.comm, user, cmdline, ours }, cgroup, filter);
   if (excluded) return excluded;
   // exclusionReason matches cgroups as substrings; the executor (and so this check) wants whole path segments.
@@ -63,23 +58,19 @@ function isInside(path: string, dir: string): boolean {
 }
 
 /** The executor's root rules (cleanup-roots.ts), so a path it would refuse is never proposed. */
-async function checkPath(path: string, roots: string[]): Promise<string | undefined> {
+async function checkPath(path: string, roots: string[], machine: MachineView): Promise<string | undefined> {
   let real: string;
   try {
-    real = await realpath(path);
+    real = await machine.realpath(path);
   } catch {
     return `${path} does not exist`;
   }
   const root = roots.find((r) => isInside(real, r)) ?? roots.find((r) => isInside(path, r));
   if (!root) return `${path} is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ') || 'none'})`;
-  const lstatComponent = async (p: string) => {
-    const st = await lstat(p);
-    return { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, mode: st.mode };
-  };
-  const unsafe = await unsafeRootReason(root, lstatComponent, process.geteuid?.() ?? 0);
+  const unsafe = await unsafeRootReason(root, (p) => machine.lstat(p), machine.agentUid());
   if (unsafe) return unsafe;
   if (!isInside(real, root)) return `${path} (really ${real}) is not inside a cleanup root (actions.cleanupDisk.roots: ${roots.join(', ')})`;
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => undefined);
+  const mountinfo = await machine.readText('/proc/self/mountinfo', 1_000_000);
   if (mountinfo === undefined) return `/proc/self/mountinfo cannot be read, so the mounts below ${root} are unknown`;
   const crossed = mountPointsBelow(parseMountInfo(mountinfo), root).find((m) => isInside(real, m));
   if (crossed) return `${real} is on another mount (${crossed} is mounted below ${root}), and cleanup_disk never leaves the mount of its root`;
@@ -87,21 +78,21 @@ async function checkPath(path: string, roots: string[]): Promise<string | undefi
 }
 
 /** The unit rule of service-units.ts, the one the executor applies again before systemctl runs. */
-async function checkService(service: string, policy: ProposalPolicy): Promise<string | undefined> {
-  const ownUnits = serviceUnitsInCgroup(await readFile('/proc/self/cgroup', 'utf8').catch(() => ''));
+async function checkService(service: string, policy: ProposalPolicy, machine: MachineView): Promise<string | undefined> {
+  const ownUnits = serviceUnitsInCgroup((await machine.readText('/proc/self/cgroup')) ?? '');
   const verdict = checkRestartableUnit(service, { allow: policy.serviceAllow, deny: policy.serviceDeny, ownUnits });
   return verdict.ok ? undefined : verdict.reason;
 }
 
 /** The checks the catalog cannot make: the machine's state and the operator's restrictions. */
-async function machineCheck(p: ValidProposal, policy: ProposalPolicy): Promise<string | undefined> {
+async function machineCheck(p: ValidProposal, policy: ProposalPolicy, machine: MachineView): Promise<string | undefined> {
   switch (p.type) {
     case 'kill_process':
-      return policy.local ? checkProcess(p.params, policy) : 'the issue is on another server; a local PID cannot be targeted';
+      return policy.local ? checkProcess(p.params, policy, machine) : 'the issue is on another server; a local PID cannot be targeted';
     case 'cleanup_disk':
-      return policy.local ? checkPath(p.params.path as string, policy.cleanupRoots) : 'the issue is on another server; local paths cannot be targeted';
+      return policy.local ? checkPath(p.params.path as string, policy.cleanupRoots, machine) : 'the issue is on another server; local paths cannot be targeted';
     case 'restart_service':
-      return checkService(p.params.service as string, policy);
+      return checkService(p.params.service as string, policy, machine);
     case 'custom_command':
       // Analysis output (LLM text, influenced by alert text) must never become an arbitrary command below full mode.
       return policy.permissionLevel === 'full' ? undefined : `custom_command is only allowed in full mode (permissionLevel is ${policy.permissionLevel})`;
@@ -119,6 +110,7 @@ async function machineCheck(p: ValidProposal, policy: ProposalPolicy): Promise<s
 export async function checkProposals(
   proposals: DraftAnalysis['proposals'],
   policy: ProposalPolicy,
+  machine: MachineView = LIVE_MACHINE,
 ): Promise<{ valid: ValidProposal[]; rejected: RejectedProposal[] }> {
   const valid: ValidProposal[] = [];
   const rejected: RejectedProposal[] = [];
@@ -135,7 +127,7 @@ export async function checkProposals(
     }
     let why: string | undefined;
     try {
-      why = await machineCheck(checked.proposal, policy);
+      why = await machineCheck(checked.proposal, policy, machine);
     } catch (err) {
       why = `check failed: ${errorMessage(err)}`;
     }

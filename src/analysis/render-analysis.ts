@@ -22,7 +22,8 @@ export function renderAnalysis(r: AnalysisResult): string {
   lines.push(`Human attention: ${r.requiresHumanAttention ? 'required' : 'not required'}; automatic remediation: ${r.canAutoRemediate ? 'possible' : 'not possible'}`);
   const by = r.analyzer === 'llm' ? `LLM ${r.model ?? ''}`.trim() : 'local rules';
   const tokens = r.tokens ? `, ${r.tokens.requests} request(s), ${r.tokens.totalTokens} tokens` : '';
-  lines.push(`Analyzer: ${by} in ${(r.durationMs / 1000).toFixed(1)} s${tokens}`);
+  lines.push(`Analyzer: ${by} in ${(r.durationMs / 1000).toFixed(1)} s${tokens}; rule ${r.rule}`);
+  if (r.analyzer === 'llm' || r.redactedValues > 0) lines.push(`Redacted before sending to the LLM: ${r.redactedValues} value(s)`);
   if (r.fallbackReason) lines.push(`Note: local analyser used because ${r.fallbackReason}`);
   if (r.notes.length > 0) lines.push('Not available:', ...r.notes.map((n) => `  - ${n}`));
   return lines.join('\n');
@@ -44,5 +45,7 @@ export function analysisMetadata(r: AnalysisResult): Record<string, unknown> {
     confidence: r.confidence,
     evidence: r.evidence,
     fallbackReason: r.fallbackReason,
+    rule: r.rule,
+    redactedValues: r.redactedValues,
   };
 }

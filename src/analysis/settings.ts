@@ -1,4 +1,6 @@
 import type { Config } from '../config/schema.js';
+import { secretMaskerFor } from '../config/secret-values.js';
+import { Redactor } from './redact.js';
 import type { AnalyzerSettings } from './issue-analyzer.js';
 
 /** Cuts the analyser's settings from the config: the gatherers' bounds, the proposal checks, the LLM (when keyed). */
@@ -38,6 +40,8 @@ export function analyzerSettingsFrom(config: Config, localServerId: string): Ana
             overallTimeoutMs: config.llm.timeoutSeconds * 1000 * 3,
             maxSteps: config.llm.maxSteps,
             maxCompletionTokens: config.llm.maxCompletionTokens,
+            // The agent's own secrets (config and environment) first, then secret shapes, then the operator's patterns.
+            redactor: new Redactor({ known: secretMaskerFor(config), extraPatterns: config.llm.redact.patterns }),
           },
         }
       : {}),

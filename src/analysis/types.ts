@@ -12,6 +12,8 @@ export interface ProcessInfo {
   unit: string | null;
   cpuPercent: number;
   rssBytes: number;
+  /** VmSwap of /proc/PID/status: what of the process sits in swap (0 when unknown). */
+  swapBytes: number;
   /** Clock ticks since boot (/proc/PID/stat field 22): with the PID, identifies the process across PID reuse. */
   startTime: number;
   /** False when config.actions.killProcess would never let an action touch it. */
@@ -27,6 +29,11 @@ export interface ProcessSnapshot {
   /** The best processes an action may target (filters of config.actions.killProcess applied). */
   candidatesCpu: ProcessInfo[];
   candidatesMemory: ProcessInfo[];
+  /** By swap use (VmSwap); empty unless the alert's rule asked for it (reading every status file costs). */
+  topSwap: ProcessInfo[];
+  candidatesSwap: ProcessInfo[];
+  /** The parents with the most child processes (a fork storm fills the PID space). */
+  topParents: { process: ProcessInfo; children: number }[];
 }
 
 export interface MountUsage {
@@ -55,6 +62,8 @@ export interface CleanupRootScan {
   oldFiles: number;
   oldBytes: number;
   largestDirs: { path: string; sizeBytes: number }[];
+  /** Top-level directories by number of files (what exhausts inodes), with how many of those are old. */
+  busiestDirs: { path: string; files: number; oldFiles: number }[];
   oldestFiles: FileEntry[];
   largestFiles: FileEntry[];
   truncated: boolean;
@@ -89,6 +98,33 @@ export interface LogSnapshot {
   lines: string[];
 }
 
+/** One OOM kill found in the kernel log. */
+export interface OomKill {
+  pid: number;
+  name: string;
+  /** anon-rss of the victim when it was killed, if the line says. */
+  anonRssBytes: number | null;
+  line: string;
+}
+
+export interface KernelLogSnapshot {
+  source: string;
+  oomKills: OomKill[];
+  lines: string[];
+}
+
+/** `systemctl show` of one unit, and its last journal lines. */
+export interface UnitStatus {
+  unit: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  result: string;
+  nRestarts: number | null;
+  execMainStatus: number | null;
+  lines: string[];
+}
+
 /** A gatherer's result: its data, or why there is none. Failures are noted, never fatal. */
 export type Gathered<T> = { ok: true; data: T; ms: number } | { ok: false; error: string; ms: number };
 
@@ -115,6 +151,10 @@ export interface AnalysisContext {
   disk?: Gathered<DiskSnapshot>;
   memory?: Gathered<MemorySnapshot>;
   logs?: Gathered<LogSnapshot>;
+  /** OOM kills and kernel messages, for the OOM rule. */
+  kernel?: Gathered<KernelLogSnapshot>;
+  /** The systemd unit an alarm names (systemd_*_unit_failed_state). */
+  unit?: Gathered<UnitStatus>;
   /**
    * The operator's runbook for this issue (runbooks.dir) and the alert's runbook_url / annotations: what the people
    * who run this system want checked and done. Its named actions are proposed whatever the analyser says.
@@ -165,4 +205,8 @@ export interface AnalysisResult {
   requiresHumanAttention: boolean;
   /** Gatherer failures, so the operator knows what the analysis could not see. */
   notes: string[];
+  /** The local rule that answered, or that the LLM's context was gathered for (rules/stock-alarms.ts). */
+  rule: string;
+  /** Values masked in what was sent to the LLM (secrets in command lines, arguments, log lines); 0 without an LLM. */
+  redactedValues: number;
 }

@@ -28,6 +28,13 @@ describe('config', () => {
     );
   });
 
+  it('validates llm.redact.patterns as regular expressions when the config loads', () => {
+    expect(parseConfig('llm:\n  redact:\n    patterns: ["CUST-[0-9]{6}"]\n', 'x.yaml', {}).config.llm.redact.patterns).toEqual(['CUST-[0-9]{6}']);
+    expect(() => parseConfig('llm:\n  redact:\n    patterns: ["ok-[a-z]+", "(unclosed", "x*"]\n', 'bad.yaml', {})).toThrow(
+      /llm\.redact\.patterns\.1: not a valid regular expression[\s\S]*llm\.redact\.patterns\.2: matches the empty string/,
+    );
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(() => parseConfig('netdata: [\n', 'broken.yaml', {})).toThrow(/broken\.yaml is not valid YAML/);
   });

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { AppError, errorMessage } from '../errors.js';
 import { isLoopbackAddress } from '../model/loopback.js';
 import { SecretMasker } from '../secrets.js';
+import { missingSecretOf } from './channels-schema.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { secretMaskerFor } from './secret-values.js';
 
@@ -131,7 +132,15 @@ function applyEnvironment(parsed: Config, env: NodeJS.ProcessEnv): LoadedConfig 
       `server.host is ${parsed.server.host} (not loopback) but server.apiToken is empty: set OPSAGENT_API_TOKEN or bind to 127.0.0.1`,
     );
   }
-  const config = { ...parsed, database, discord };
+  const channels = parsed.channels.map((c) => {
+    const missing = c.enabled ? missingSecretOf(c) : undefined;
+    const clickable = (c.type === 'slack' && c.signingSecret !== '') || (c.type === 'telegram' && c.webhookSecret !== '');
+    if (c.enabled && !missing && clickable && c.approverIds.length === 0) warnings.push(`channels.${c.name}: no approverIds; nobody can approve from ${c.type === 'slack' ? 'Slack' : 'Telegram'}`);
+    if (!missing) return c;
+    warnings.push(`channels.${c.name}: ${missing} empty; the ${c.type} channel is off`);
+    return { ...c, enabled: false };
+  });
+  const config = { ...parsed, database, discord, channels };
   return { config, warnings, secrets: secretMaskerFor(config, env) };
 }
 

@@ -1,6 +1,7 @@
 import { minimumAgeProblem, systemRootProblem } from '../model/cleanup-roots.js';
 import { PERMISSION_LEVELS } from '../model/permission.js';
 import { z } from 'zod';
+import { ChannelsSchema } from './channels-schema.js';
 
 /** The only description of config/netdata.yaml. The seed's keys keep their names; extensions are grouped. */
 
@@ -18,6 +19,22 @@ const NetdataServer = z.strictObject({
   id: z.string().default(''), // '' = the Netdata host's uid from /api/v1/info
   url: z.url(),
 });
+
+/** A JavaScript regular expression that compiles and cannot match the empty string (it would mask everywhere). */
+const redactPattern = z
+  .string()
+  .min(1)
+  .max(1_000)
+  .superRefine((pattern, ctx) => {
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern, 'g');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    if (re.test('')) ctx.addIssue({ code: 'custom', message: 'matches the empty string: it would mask nothing useful and everything around it' });
+  });
 
 export const ConfigSchema = z.strictObject({
   netdata: z
@@ -68,6 +85,8 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  // More channels besides the seed's Discord keys (docs/channels.md): Slack, Telegram, PagerDuty, a signed webhook.
+  channels: ChannelsSchema,
   database: z
     .strictObject({
       url: z.string().min(1).default('file:data/opsagent.db'),
@@ -95,6 +114,13 @@ export const ConfigSchema = z.strictObject({
       maxCallsPerHour: z.number().int().min(0).default(30),
       maxSteps: z.number().int().min(1).max(20).default(6),
       maxCompletionTokens: z.number().int().positive().default(4096),
+      // Masked in what is sent to the LLM, on top of the built-in secret shapes (src/analysis/redact.ts).
+      redact: z
+        .strictObject({ patterns: z.array(redactPattern).max(100).default([]) })
+        .prefault({}),
+      // What the eval reports as cost (npm run eval); 0 = unknown.
+      pricePerMillionInputTokens: z.number().min(0).default(0),
+      pricePerMillionOutputTokens: z.number().min(0).default(0),
     })
     .prefault({}),
   issues: z

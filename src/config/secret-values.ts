@@ -1,4 +1,5 @@
 import { SecretMasker, envSecrets, urlSecrets } from '../secrets.js';
+import { channelSecrets } from './channels-schema.js';
 import type { Config } from './schema.js';
 
 /**
@@ -21,6 +22,8 @@ export function configSecrets(config: Config, env: NodeJS.ProcessEnv = process.e
     config.discord.webhookUrl,
     config.discord.bot.token,
     config.database.authToken,
+    ...channelSecrets(config.channels),
+    ...config.channels.flatMap((c) => (c.type === 'webhook' ? urlSecrets(c.url) : [])),
     ...urls.flatMap((u) => urlSecrets(u)),
     ...envSecrets(env),
   ];

@@ -19,17 +19,38 @@ export async function queueDigest(repo: NotificationRepository, render: RenderCo
 
 /** Queues the daily digest at discord.digest.time in discord.digest.timezone (BackgroundService). */
 export class DigestScheduler {
-  readonly name = 'digest';
-  readonly #o: { repo: NotificationRepository; render: RenderContext; time: string; timeZone: string; logger: Logger; now: () => number; onQueued: () => void };
+  readonly name: string;
+  readonly #o: {
+    repo: NotificationRepository;
+    render: RenderContext;
+    time: string;
+    timeZone: string;
+    logger: Logger;
+    now: () => number;
+    onQueued: () => void;
+    queue: (nowMs: number) => Promise<boolean>;
+  };
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
   #next: number | undefined;
   #lastError: string | undefined;
 
-  constructor(options: { repo: NotificationRepository; render: RenderContext; time: string; timeZone: string; logger: Logger; now?: () => number; onQueued?: () => void }) {
+  /** queue: what firing does (default: today's Discord digest); the configured channels pass their own. */
+  constructor(options: {
+    repo: NotificationRepository;
+    render: RenderContext;
+    time: string;
+    timeZone: string;
+    logger: Logger;
+    now?: () => number;
+    onQueued?: () => void;
+    queue?: (nowMs: number) => Promise<boolean>;
+    name?: string;
+  }) {
     assertTimeZone(options.timeZone);
-    this.#o = { now: Date.now, onQueued: () => undefined, ...options };
+    this.name = options.name ?? 'digest';
+    this.#o = { now: Date.now, onQueued: () => undefined, queue: (now) => queueDigest(options.repo, options.render, now, options.timeZone), ...options };
   }
 
   start(): void {
@@ -67,7 +88,7 @@ export class DigestScheduler {
 
   #fire(now: number): void {
     if (this.#running) return;
-    this.#running = queueDigest(this.#o.repo, this.#o.render, now, this.#o.timeZone)
+    this.#running = this.#o.queue(now)
       .then((queued) => {
         this.#lastError = undefined;
         if (queued) {

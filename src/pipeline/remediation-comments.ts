@@ -89,3 +89,14 @@ export function resolvedByHandComment(a: ActionRecord, status: string): NewComme
 export function manualInterventionComment(message: string): NewComment {
   return agent(`🤖 ${message}`, { manual_intervention: true, success: true });
 }
+
+/** Who proposed an action that did not come from the analysis (an assistant over MCP), written before its decision. */
+export function proposedByComment(a: ActionRecord, proposer: string): NewComment {
+  return {
+    author_type: 'human',
+    author_name: proposer,
+    comment_type: 'action',
+    content: `💡 ${proposer} proposed ${a.action_type}${describeParams(a.params)}${a.reason ? `: ${a.reason}` : ''}`,
+    metadata: { action_id: a.id, proposed_by: proposer, params_hash: a.params_hash },
+  };
+}

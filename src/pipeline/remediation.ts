@@ -1,4 +1,4 @@
-import { decideProposal, NOTIFICATION_REASON } from '../actions/decide-proposal.js';
+import { decideProposal, NOTIFICATION_REASON, type ProposalDecision } from '../actions/decide-proposal.js';
 import { executeAction, EXECUTORS } from '../actions/executors/registry.js';
 import type { ExecutionContext, ExecutorTable } from '../actions/executors/types.js';
 import { canExecuteAction } from '../actions/permission-gate.js';
@@ -21,6 +21,7 @@ import {
   humanDecisionComment,
   manualInterventionComment,
   notVerifiedComment,
+  proposedByComment,
   resolvedByHandComment,
   resultComment,
   skippedComment,
@@ -45,6 +46,12 @@ export interface RemediationDeps {
   executeApproved?: boolean;
   /** PIDs kill_process must never signal; default this process and its parent. */
   selfPids?: number[];
+}
+
+/** An outside proposal never runs by itself: what the gate would execute (or send, for notify_human) waits for a human. */
+function capToApproval(d: ProposalDecision, proposer: string): ProposalDecision {
+  if (d.status !== 'executing' && d.status !== 'succeeded') return d;
+  return { status: 'pending_approval', reason: `Proposed by ${proposer}: an assistant's proposal always needs human approval (the gate alone: ${d.reason})` };
 }
 
 /** Remediations whose effect the verification window checks (notify_human and log_analysis change nothing). */
@@ -162,14 +169,27 @@ export class Remediation {
     return results;
   }
 
-  async #decide(issueId: string, p: ValidProposal, analysisCommentId: number | null): Promise<ActionRecord> {
+  /**
+   * A proposal from outside the analysis (an assistant over MCP): gated exactly like the model's, then capped, so it
+   * can only ever wait for a human or be refused. What the gate would have run at once (any level, autoRemediate on,
+   * notify_human included) waits for approval instead; a denial or a skip (cooldown, inactive issue) is thrown as
+   * ACTION_DENIED and writes nothing. The proposer is written on the issue with the request. Machine checks are the
+   * caller's (analysis/proposal-checks.ts).
+   */
+  async proposeForApproval(issueId: string, proposal: ValidProposal, proposer: string): Promise<ActionRecord> {
+    const check = validateProposal({ type: proposal.type, params: proposal.params, reason: proposal.reason });
+    if (!check.ok) throw new AppError('INPUT_INVALID', `${check.type}: ${check.reason}`);
+    return this.#decide(issueId, check.proposal, null, { proposer });
+  }
+
+  async #decide(issueId: string, p: ValidProposal, analysisCommentId: number | null, origin?: { proposer: string }): Promise<ActionRecord> {
     return this.#write(async (tx, emit) => {
       const issue = await this.#issues.getIn(tx, issueId);
       if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${issueId}"`);
       const now = this.#now();
       const cfg = this.#config.actions;
       const hash = paramsHash(p.params);
-      const decision = decideProposal({
+      const gated = decideProposal({
         type: p.type,
         risk: p.risk,
         issue: { status: issue.status, server_id: issue.server_id, flapping: issue.metadata.flapping === true },
@@ -182,6 +202,12 @@ export class Remediation {
         executedLastHour: await this.#actions.countExecutedSince(tx, this.#serverId, now - HOUR_MS),
         now,
       });
+      const decision = origin ? capToApproval(gated, origin.proposer) : gated;
+      if (origin && (decision.status === 'denied' || decision.status === 'skipped')) {
+        // Thrown inside the transaction: a refused outside proposal leaves no row and no comment behind.
+        this.#log.warn({ issueId: issue.id, action: p.type, proposer: origin.proposer, decision: decision.status, reason: decision.reason }, 'outside proposal refused');
+        throw new AppError('ACTION_DENIED', `${p.type} ${decision.status === 'denied' ? 'denied' : 'skipped'}: ${decision.reason}`);
+      }
       const a: ActionRecord = {
         id: newActionId(now),
         issue_id: issue.id,
@@ -207,6 +233,7 @@ export class Remediation {
         verify_deadline: null,
         verified_at: null,
       };
+      if (origin) await this.#comment(tx, issue.id, proposedByComment(a, origin.proposer));
       switch (decision.status) {
         case 'succeeded': {
           const message = String(p.params.message ?? '');

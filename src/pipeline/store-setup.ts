@@ -10,6 +10,7 @@ import { IssueRepository } from '../store/issue-repository.js';
 import { openDatabase } from '../store/open-database.js';
 import { queueAnalysisJobs } from './analysis-worker.js';
 import type { IssueDetailSource } from './issue-detail.js';
+import { channelQueue } from './channels.js';
 import { notificationQueue } from './notifications.js';
 import { Remediation } from './remediation.js';
 import { wirePipeline } from './wire.js';
@@ -66,6 +67,7 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
       tracker: store.tracker,
       analysisQueue: config.analysis.enabled ? queueAnalysisJobs(store.analysisJobs) : undefined,
       notifications: notificationQueue(config, store.db),
+      channels: channelQueue(config, store.db),
     },
     { handOff: 'record-only' },
   );

@@ -42,8 +42,8 @@ function isApiRoute(route: string): boolean {
 }
 /** Netdata's custom_sender posts a form; nothing else may. */
 const FORM_ROUTES = new Set(['/api/v1/webhooks/netdata']);
-/** Signed by Discord (Ed25519) and checked by its route; reached through whatever name Discord was given. */
-const SIGNED_ROUTES = new Set(['/api/v1/discord/interactions']);
+/** Signed by Discord (Ed25519), Slack (v0 HMAC) or Telegram (secret token) and checked by their routes; reached through whatever name the service was given. */
+const SIGNED_ROUTES = new Set(['/api/v1/discord/interactions', '/api/v1/slack/interactions', '/api/v1/telegram/webhook']);
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
@@ -183,6 +183,11 @@ export class AccessPolicy {
       return undefined;
     }
     // Everything else changes what the agent does or has decided: always a credential, loopback or not.
+    return this.#credentialRefusal(request, route, this.#steeringToken);
+  }
+
+  /** A route that steers the agent whatever the method (MCP at /mcp): the steering credential, on loopback too. */
+  steeringRefusal(request: FastifyRequest, route: string): Refusal | undefined {
     return this.#credentialRefusal(request, route, this.#steeringToken);
   }
 

@@ -57,6 +57,8 @@ export interface IssueFilter {
   severity?: Severity;
   serverId?: string;
   search?: string;
+  /** Only issues last seen at or after this time (ms). */
+  sinceMs?: number;
   limit?: number;
   offset?: number;
 }
@@ -225,6 +227,10 @@ export class IssueRepository {
     if (filter.serverId) {
       where.push('server_id = ?');
       args.push(filter.serverId);
+    }
+    if (filter.sinceMs !== undefined) {
+      where.push('last_seen_at >= ?');
+      args.push(filter.sinceMs);
     }
     if (filter.search) {
       where.push(`(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR server_id LIKE ? ESCAPE '\\')`);

@@ -51,6 +51,7 @@ export function layerOf(file: string): string {
 const BOTTOM = ['secrets', 'errors', 'logger', 'paths', 'model', 'config'];
 const STAGES = ['issues', 'sources', 'analysis', 'actions', 'notify'];
 export const ALLOWED: Record<string, readonly string[]> = {
+  bin: [], // the launcher: Node's modules only; it finds the bundled CLI by path
   secrets: [],
   errors: [],
   logger: ['secrets'],
@@ -61,8 +62,10 @@ export const ALLOWED: Record<string, readonly string[]> = {
   ...Object.fromEntries(STAGES.map((stage) => [stage, [...BOTTOM, 'store']])),
   pipeline: [...BOTTOM, 'store', ...STAGES],
   server: [...BOTTOM, 'store', ...STAGES, 'pipeline'],
-  cli: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'main'],
-  main: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'server'],
+  // The MCP adapter, beside the HTTP server: only the CLI's handler (stdio) and main (the /mcp route) reach it.
+  mcp: [...BOTTOM, 'store', ...STAGES, 'pipeline'],
+  cli: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'mcp', 'main'],
+  main: [...BOTTOM, 'store', ...STAGES, 'pipeline', 'server', 'mcp'],
 };
 
 /** Imports that cross a layer boundary the wrong way, as "from → to". */

@@ -33,7 +33,7 @@ describe('the npm package', () => {
     expect({ code: pack.code, stderr: pack.stderr }).toMatchObject({ code: 0 });
     const tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
     const listing = run('tar', ['tzf', tarball], { cwd: packs }).stdout.split('\n');
-    expect(listing).toEqual(expect.arrayContaining(['package/dist/bin/opsagent.js', 'package/migrations/0001_issues.sql', 'package/config/netdata.yaml', 'package/src/server/dashboard/assets/dashboard.js']));
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/bin/opsagent.js', 'package/dist/bin/opsagent-cli.cjs', 'package/dist/bin/opsagent-cli.cache', 'package/migrations/0001_issues.sql', 'package/config/netdata.yaml', 'package/src/server/dashboard/assets/dashboard.js']));
     expect(listing.filter((f) => f.startsWith('package/src/') && f.endsWith('.ts'))).toEqual([]);
 
     const prefix = tempDir('opsagent-prefix-');

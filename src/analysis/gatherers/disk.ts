@@ -69,7 +69,7 @@ function topN<T>(list: T[], item: T, n: number, better: (a: T, b: T) => boolean)
  */
 export async function scanCleanupRoot(root: string, options: { olderThanDays: number; maxEntries: number; deadline: number; now?: number }): Promise<CleanupRootScan> {
   const scan: CleanupRootScan = {
-    root, exists: false, filesSeen: 0, totalBytes: 0, oldFiles: 0, oldBytes: 0, largestDirs: [], oldestFiles: [], largestFiles: [], truncated: false,
+    root, exists: false, filesSeen: 0, totalBytes: 0, oldFiles: 0, oldBytes: 0, largestDirs: [], busiestDirs: [], oldestFiles: [], largestFiles: [], truncated: false,
   };
   let real: string;
   try {
@@ -82,6 +82,7 @@ export async function scanCleanupRoot(root: string, options: { olderThanDays: nu
   scan.exists = true;
   const cutoff = (options.now ?? Date.now()) - options.olderThanDays * 86_400_000;
   const dirSizes = new Map<string, number>();
+  const dirFiles = new Map<string, { files: number; oldFiles: number }>();
   let entries = 0;
   // Depth-first with an explicit stack: bounded, no recursion limits.
   const stack: { dir: string; top: string | null }[] = [{ dir: real, top: null }];
@@ -114,10 +115,14 @@ export async function scanCleanupRoot(root: string, options: { olderThanDays: nu
         scan.filesSeen++;
         scan.totalBytes += st.size;
         if (top) dirSizes.set(top, (dirSizes.get(top) ?? 0) + st.size);
+        const counts = top ? (dirFiles.get(top) ?? { files: 0, oldFiles: 0 }) : undefined;
+        if (top && counts) dirFiles.set(top, counts);
+        if (counts) counts.files++;
         const entry: FileEntry = { path, sizeBytes: st.size, mtimeMs: Math.round(st.mtimeMs) };
         if (st.mtimeMs < cutoff) {
           scan.oldFiles++;
           scan.oldBytes += st.size;
+          if (counts) counts.oldFiles++;
         }
         topN(scan.oldestFiles, entry, 5, (a, b) => a.mtimeMs < b.mtimeMs);
         topN(scan.largestFiles, entry, 5, (a, b) => a.sizeBytes > b.sizeBytes);
@@ -127,6 +132,10 @@ export async function scanCleanupRoot(root: string, options: { olderThanDays: nu
   scan.largestDirs = [...dirSizes.entries()]
     .map(([path, sizeBytes]) => ({ path, sizeBytes }))
     .sort((a, b) => b.sizeBytes - a.sizeBytes)
+    .slice(0, 5);
+  scan.busiestDirs = [...dirFiles.entries()]
+    .map(([path, c]) => ({ path, ...c }))
+    .sort((a, b) => b.files - a.files)
     .slice(0, 5);
   return scan;
 }

@@ -1,11 +1,11 @@
 import { errorMessage } from '../../errors.js';
 import type { Issue } from '../../model/issue.js';
+import { LIVE_MACHINE, type MachineView } from '../machine-view.js';
+import type { Need } from '../rules/rule.js';
+import { unitOfAlert } from '../rules/systemd-units.js';
 import type { AnalysisContext, Gathered } from '../types.js';
-import { gatherDisk } from './disk.js';
-import { gatherLogs } from './logs.js';
-import { gatherMemory } from './memory.js';
 import { gatherChart } from './netdata-chart.js';
-import { gatherProcesses, type ProcessFilter } from './processes.js';
+import type { ProcessFilter } from './processes.js';
 
 /** Everything the read-only gatherers need, cut from the config by the composition root. */
 export interface GatherSettings {
@@ -21,6 +21,8 @@ export interface GatherSettings {
   timeoutMs: number;
   cpuSampleMs?: number;
   maxWalkEntries?: number;
+  /** What processes, disks, memory and logs are read from: the live machine unless a recorded one is replayed (eval). */
+  machine?: MachineView;
 }
 
 /** Runs one gatherer within a time bound; a failure or timeout becomes a note, never an exception. */
@@ -65,12 +67,18 @@ export function alertOf(issue: Issue): AnalysisContext['alert'] {
 /** The read-only investigation tools, shared by the local analyser (all at once) and the LLM agent (on request). */
 export class Gatherers {
   readonly #s: GatherSettings;
+  readonly #m: MachineView;
   constructor(settings: GatherSettings) {
     this.#s = settings;
+    this.#m = settings.machine ?? LIVE_MACHINE;
   }
 
   get settings(): GatherSettings {
     return this.#s;
+  }
+
+  get machine(): MachineView {
+    return this.#m;
   }
 
   chart(serverId: string, chart: string) {
@@ -79,15 +87,15 @@ export class Gatherers {
     return bounded(this.#s.timeoutMs, (signal) => gatherChart({ baseUrl, chart, windowSeconds: 600, timeoutMs: this.#s.timeoutMs, signal }));
   }
 
-  processes() {
+  processes(options: { bySwap?: boolean } = {}) {
     return bounded(this.#s.timeoutMs, (signal) =>
-      gatherProcesses({ sampleMs: this.#s.cpuSampleMs ?? 400, top: 8, filter: this.#s.processFilter, signal }),
+      this.#m.processes({ sampleMs: this.#s.cpuSampleMs ?? 400, top: 8, filter: this.#s.processFilter, bySwap: options.bySwap ?? false, signal }),
     );
   }
 
   disk() {
     return bounded(this.#s.timeoutMs, () =>
-      gatherDisk({
+      this.#m.disk({
         roots: this.#s.cleanupRoots,
         olderThanDays: this.#s.olderThanDays,
         maxEntries: this.#s.maxWalkEntries ?? 20_000,
@@ -97,17 +105,29 @@ export class Gatherers {
   }
 
   memory() {
-    return bounded(this.#s.timeoutMs, () => gatherMemory());
+    return bounded(this.#s.timeoutMs, () => this.#m.memory());
   }
 
   logs(minutes = 30) {
     return bounded(this.#s.timeoutMs, (signal) =>
-      gatherLogs({ minutes, maxLines: 40, logFiles: this.#s.logFiles, timeoutMs: this.#s.timeoutMs, signal }),
+      this.#m.logs({ minutes, maxLines: 40, logFiles: this.#s.logFiles, timeoutMs: this.#s.timeoutMs, signal }),
     );
   }
 
-  /** Everything at once, in parallel; what the local analyser works from and what the LLM sees first. */
-  async gatherAll(issue: Issue): Promise<AnalysisContext> {
+  /** OOM kills and other kernel memory messages of the last hour. */
+  kernelLog(minutes = 60) {
+    return bounded(this.#s.timeoutMs, (signal) => this.#m.kernelLog({ minutes, maxLines: 40, timeoutMs: this.#s.timeoutMs, signal }));
+  }
+
+  unit(name: string) {
+    return bounded(this.#s.timeoutMs, (signal) => this.#m.unit(name, { timeoutMs: this.#s.timeoutMs, maxLines: 20, signal }));
+  }
+
+  /**
+   * Everything at once, in parallel: what the local analyser works from and what the LLM sees first. `needs` adds
+   * what the alert's rule asks for beyond the usual (swap per process, the kernel log, the alarm's systemd unit).
+   */
+  async gatherAll(issue: Issue, needs: readonly Need[] = []): Promise<AnalysisContext> {
     const alert = alertOf(issue);
     const local = issue.server_id === this.#s.localServerId;
     const chartP = alert.chart ? this.chart(issue.server_id, alert.chart) : Promise.resolve(undefined);
@@ -115,7 +135,16 @@ export class Gatherers {
       const chart = await chartP;
       return { alert, local, ...(chart ? { chart } : {}) };
     }
-    const [chart, processes, disk, memory, logs] = await Promise.all([chartP, this.processes(), this.disk(), this.memory(), this.logs()]);
-    return { alert, local, ...(chart ? { chart } : {}), processes, disk, memory, logs };
+    const unitName = needs.includes('unit') ? unitOfAlert(alert) : undefined;
+    const [chart, processes, disk, memory, logs, kernel, unit] = await Promise.all([
+      chartP,
+      this.processes({ bySwap: needs.includes('swap') }),
+      this.disk(),
+      this.memory(),
+      this.logs(),
+      needs.includes('kernelLog') ? this.kernelLog() : Promise.resolve(undefined),
+      unitName ? this.unit(unitName) : Promise.resolve(undefined),
+    ]);
+    return { alert, local, ...(chart ? { chart } : {}), processes, disk, memory, logs, ...(kernel ? { kernel } : {}), ...(unit ? { unit } : {}) };
   }
 }

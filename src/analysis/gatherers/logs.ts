@@ -39,8 +39,11 @@ async function tailErrors(path: string, maxLines: number): Promise<string[]> {
 /** Recent error lines: the journal when journalctl works, else the configured log files. Lines are truncated. */
 export async function gatherLogs(options: { minutes: number; maxLines: number; logFiles: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<LogSnapshot> {
   const clip = (lines: string[]) => lines.slice(-options.maxLines).map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
+  let fromJournal: LogSnapshot | undefined;
   try {
-    return { source: 'journalctl -p err', lines: clip(await journal(options.minutes, options.maxLines, options.timeoutMs, options.signal)) };
+    fromJournal = { source: 'journalctl -p err', lines: clip(await journal(options.minutes, options.maxLines, options.timeoutMs, options.signal)) };
+    // An empty answer is also what journalctl gives on a host where journald does not run: the files may still speak.
+    if (fromJournal.lines.length > 0 || options.logFiles.length === 0) return fromJournal;
   } catch {
     // no journal here (container, non-systemd host): fall back to the files
   }
@@ -54,5 +57,6 @@ export async function gatherLogs(options: { minutes: number; maxLines: number; l
       // missing or unreadable: try the next one
     }
   }
+  if (lines.length === 0 && fromJournal) return fromJournal;
   return { source: used.length ? used.join(', ') : 'none (no journal, no readable log file)', lines: clip(lines) };
 }

@@ -34,6 +34,11 @@ export function unitFromCgroup(text: string): string | null {
   return null;
 }
 
+/** VmSwap of a /proc/PID/status text, in bytes (0 when absent: kernel threads, old kernels). */
+export function vmSwapBytes(status: string | undefined): number {
+  return Number(/^VmSwap:\s+(\d+)\s*kB/m.exec(status ?? '')?.[1] ?? 0) * 1024;
+}
+
 async function readText(path: string, max = 8_192): Promise<string | undefined> {
   try {
     const text = await readFile(path, 'utf8');
@@ -94,6 +99,7 @@ async function describe(stat: ProcStat, cpuPercent: number, users: Map<number, s
     unit: cgroup ? unitFromCgroup(cgroup) : null,
     cpuPercent: Math.round(cpuPercent * 10) / 10,
     rssBytes: stat.rssPages * PAGE_BYTES,
+    swapBytes: vmSwapBytes(status),
     startTime: stat.startTime,
     candidate: true,
   };
@@ -129,11 +135,25 @@ export function exclusionReason(
   return undefined;
 }
 
+/** The three parents with the most children (init and kthreadd excluded: everything is theirs). */
+async function topParents<R extends { stat: ProcStat }>(rows: R[], info: (r: R) => Promise<ProcessInfo | undefined>): Promise<ProcessSnapshot['topParents']> {
+  const children = new Map<number, number>();
+  for (const r of rows) if (r.stat.ppid > 2) children.set(r.stat.ppid, (children.get(r.stat.ppid) ?? 0) + 1);
+  const byPid = new Map(rows.map((r) => [r.stat.pid, r]));
+  const out: ProcessSnapshot['topParents'] = [];
+  for (const [pid, count] of [...children.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)) {
+    const row = byPid.get(pid);
+    const process = row ? await info(row) : undefined;
+    if (process) out.push({ process, children: count });
+  }
+  return out;
+}
+
 /**
  * Top processes by CPU (measured over sampleMs between two reads of /proc/PID/stat) and by resident memory.
  * Read-only; every file read is bounded; a process that exits mid-sample is skipped.
  */
-export async function gatherProcesses(options: { sampleMs: number; top: number; filter: ProcessFilter; signal?: AbortSignal }): Promise<ProcessSnapshot> {
+export async function gatherProcesses(options: { sampleMs: number; top: number; filter: ProcessFilter; bySwap?: boolean; signal?: AbortSignal }): Promise<ProcessSnapshot> {
   const first = await sampleTicks();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -169,6 +189,13 @@ export async function gatherProcesses(options: { sampleMs: number; top: number; 
     }
     return out;
   };
+  let bySwap: typeof rows = [];
+  if (options.bySwap) {
+    // Swap use is only in /proc/PID/status: read for every process (bounded), only when a swap rule asks.
+    const swap = new Map<number, number>();
+    await Promise.all(rows.slice(0, 4_000).map(async (r) => swap.set(r.stat.pid, vmSwapBytes(await readText(`/proc/${r.stat.pid}/status`)))));
+    bySwap = rows.filter((r) => (swap.get(r.stat.pid) ?? 0) > 0).sort((a, b) => (swap.get(b.stat.pid) ?? 0) - (swap.get(a.stat.pid) ?? 0));
+  }
   return {
     sampleMs: Math.round(elapsedS * 1000),
     total: rows.length,
@@ -176,5 +203,8 @@ export async function gatherProcesses(options: { sampleMs: number; top: number; 
     topMemory: await pick(byMem, false),
     candidatesCpu: await pick(byCpu, true),
     candidatesMemory: await pick(byMem, true),
+    topSwap: await pick(bySwap, false),
+    candidatesSwap: await pick(bySwap, true),
+    topParents: await topParents(rows, info),
   };
 }

@@ -1,0 +1,67 @@
+import { AppError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { BUTTON_VERBS, type ButtonVerb } from '../../notify/channels/types.js';
+import type { ApprovalPort } from './discord.js';
+
+/** What a click did, in a sentence for the person who clicked. */
+export interface ButtonResult {
+  ok: boolean;
+  text: string;
+}
+
+/**
+ * The one place a channel button becomes a decision, for Slack and Telegram alike (Discord's route keeps its own).
+ * A new button (snooze, acknowledge) is a verb in BUTTON_VERBS (notify/channels/types.ts) plus an entry here; each
+ * channel already carries any verb in its action id / callback data.
+ */
+export type ButtonHandlers = Record<ButtonVerb, (targetId: string, by: string) => Promise<ButtonResult>>;
+
+export function approvalHandlers(port: ApprovalPort, where: string): ButtonHandlers {
+  return {
+    approve: async (id, by) => {
+      const a = await port.approve(id, by);
+      return { ok: true, text: `✅ Approved by ${by}: action ${id} is ${a.status}.` };
+    },
+    reject: async (id, by) => {
+      await port.reject(id, by, `rejected in ${where}`);
+      return { ok: true, text: `❌ Rejected by ${by}: action ${id} will not run.` };
+    },
+  };
+}
+
+export function isButtonVerb(v: string): v is ButtonVerb {
+  return (BUTTON_VERBS as readonly string[]).includes(v);
+}
+
+/**
+ * Runs the handler, answering within answerWithinMs: a decision commits in milliseconds, but an approved action
+ * may still be running, and Slack and Telegram want their answer within seconds.
+ */
+export async function runButton(
+  handlers: ButtonHandlers,
+  verb: ButtonVerb,
+  targetId: string,
+  by: string,
+  options: { answerWithinMs: number; logger: Logger },
+): Promise<ButtonResult> {
+  const decision = handlers[verb](targetId, by);
+  const timer = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), options.answerWithinMs).unref());
+  const outcome = await Promise.race([decision.then((r) => ({ r }), (err: unknown) => ({ err })), timer]);
+  if (outcome === 'pending') {
+    decision.catch((err: unknown) => options.logger.warn({ targetId, err: errorMessage(err) }, 'button decision failed after the answer'));
+    return { ok: true, text: `${verb === 'approve' ? '✅ Approved' : '❌ Rejected'} by ${by}; see the issue page for the result.` };
+  }
+  if ('r' in outcome) return outcome.r;
+  const err = outcome.err;
+  if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'ACTION_DENIED')) {
+    return { ok: false, text: `⚠️ Not ${verb === 'approve' ? 'approved' : 'rejected'}: ${err.message}` };
+  }
+  options.logger.error({ targetId, err: errorMessage(err) }, 'button decision failed');
+  return { ok: false, text: `Could not record the decision: ${errorMessage(err).slice(0, 200)}` };
+}
+
+/** A person's name as the audit trail shows it: "slack:alice". */
+export function deciderName(prefix: string, name: string | undefined, id: string): string {
+  const clean = (name ?? '').replace(/[^\w.-]/g, '').slice(0, 60);
+  return `${prefix}:${clean || id}`;
+}
