@@ -140,7 +140,7 @@ function cpuMicros(pid: number | undefined): number | null {
   }
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
+export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
@@ -240,7 +240,7 @@ async function startFloor(): Promise<Running> {
   return { child, url: new URL(`${base}/api/v1/alerts`) };
 }
 
-async function startAlertmanager(bin: string): Promise<Running> {
+export async function startAlertmanager(bin: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'opsagent-am-bench-'));
   const port = await freePort();
   writeFileSync(join(dir, 'am.yml'), `route: { receiver: blackhole, group_by: ['alertname'] }\nreceivers:\n  - name: blackhole\n`);

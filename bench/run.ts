@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { cliLatencyMarkdown, runCliLatencyBench } from './cli-latency.js';
+import { apiV2Markdown, runApiV2Bench } from './api-v2-ingest.js';
 import { runHttpIngestBench } from './http-ingest.js';
 import { machineDescription } from './machine.js';
 import { patternsTable, runNotifyPatternsBench } from './notify-patterns.js';
@@ -42,6 +43,10 @@ if (http.ratio) {
 const floorRatio = http.floor.modes.map((m, i) => `${m.mode} ${Math.round((http.opsagent.modes[i]!.alertsPerSecond / m.alertsPerSecond) * 100) / 100}×`);
 log(`OpsAgent / the Fastify floor (Node's HTTP stack alone, same client): ${floorRatio.join(', ')}.`);
 log(`Firings counted in OpsAgent's databases afterwards: ${fmt(http.opsagent.committedFirings)} of ${fmt(http.opsagent.acknowledged)} acknowledged alerts (every acknowledged alert is in the store).\n`);
+
+log('## POST /api/v2/alerts: OpsAgent vs Prometheus Alertmanager, identical Prometheus-shaped bodies (`npx tsx bench/api-v2-ingest.ts` runs this section alone)\n');
+const v2 = await runApiV2Bench({ alerts: quick ? 5_000 : 50_000, bursts: quick ? 4 : 10, log: (l) => console.error(`  ${l}`) });
+for (const line of apiV2Markdown(v2)) log(line);
 
 log('## Store-level ingest (the tracker on a real file, WAL + synchronous=NORMAL, no HTTP)\n');
 log('| driver | mode | events/s | seconds |\n|---|---|---|---|');

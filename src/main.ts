@@ -3,7 +3,8 @@ import type { Config } from './config/schema.js';
 import { secretMaskerFor } from './config/secret-values.js';
 import { AppError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
-import { opsagentHome, resolveDatabaseUrl } from './paths.js';
+import { opsagentHome, resolveDatabaseUrl, resolveRunbooksDir } from './paths.js';
+import { loadRunbooks } from './model/runbook.js';
 import { Remediation } from './pipeline/remediation.js';
 import { openRepositories, type Store } from './pipeline/store-setup.js';
 import { IssueAnalyzer } from './analysis/issue-analyzer.js';
@@ -12,6 +13,7 @@ import { AnalysisWorker, queueAnalysisJobs } from './pipeline/analysis-worker.js
 import { channelButtons, channelsForAgent } from './pipeline/channels.js';
 import { discordForAgent } from './pipeline/notifications.js';
 import { remediationService } from './pipeline/remediation-service.js';
+import { alertExpiryService, expireDueActivations } from './pipeline/alert-expiry.js';
 import { every, type BackgroundService } from './pipeline/service.js';
 import { wirePipeline } from './pipeline/wire.js';
 import { AccessPolicy } from './server/api-access.js';
@@ -21,6 +23,7 @@ import { isLoopbackAddress } from './model/loopback.js';
 import { Metrics } from './server/metrics.js';
 import { actionRoutes } from './server/routes/actions.js';
 import { alertRoutes } from './server/routes/alerts.js';
+import { alertmanagerApiRoutes } from './server/routes/alertmanager-api.js';
 import { dashboardRoutes } from './server/routes/dashboard.js';
 import { discordInteractionRoutes } from './server/routes/discord.js';
 import { slackInteractionRoutes } from './server/routes/slack.js';
@@ -92,6 +95,12 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   const secrets = secretMaskerFor(config); // masked in /healthz, /metrics, error answers and analysis comments
   const metrics = new Metrics({ mask: secrets.mask });
 
+  // Local runbooks, read once at start (`opsagent runbooks-check` validates the folder; a bad file is skipped).
+  const runbooksDir = resolveRunbooksDir(config.runbooks.dir, home);
+  const runbookFolder = runbooksDir ? loadRunbooks(runbooksDir) : { runbooks: [], problems: [] };
+  const runbooks = runbookFolder.runbooks;
+  for (const problem of runbookFolder.problems) logger.warn({ component: 'runbooks', problem }, 'runbook skipped');
+
   // ---- the stages ----
   const pollers = netdataTargets(config).map((target) => {
     const labels = { source: 'netdata', url: redactUrl(target.url) };
@@ -112,7 +121,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
         tracker: store.tracker,
         issues: store.issues,
         jobs: store.analysisJobs,
-        analyzer: new IssueAnalyzer(analyzerSettingsFrom(config, store.serverId)),
+        analyzer: new IssueAnalyzer({ ...analyzerSettingsFrom(config, store.serverId), runbooks }),
         agentId: store.serverId,
         claimPreference: claimPreferenceOf(store, pollers),
         maxLlmPerHour: config.llm.maxCallsPerHour,
@@ -165,6 +174,7 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
       const n = await store.tracker.archive(config.issues.archiveAfterDays);
       if (n > 0) logger.info({ component: 'archiver', closed: n }, 'archived resolved issues');
     }, (err) => logger.warn({ component: 'archiver', err: errorMessage(err) }, 'archiving failed')),
+    alertExpiryService(store.tracker, store.db, logger),
     ...(analysisWorker ? [analysisWorker] : []),
     ...pollers,
   ];
@@ -220,7 +230,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(healthRoutes, { health, metrics });
   await app.register(alertRoutes, ingest);
   await app.register(webhookRoutes, ingest);
-  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, silences: store.silences });
+  await app.register(alertmanagerApiRoutes, ingest);
+  await app.register(issueRoutes, { tracker: store.tracker, issues: store.issues, issueActions: store.issueActions, silences: store.silences, runbooks });
   await app.register(silenceRoutes, { silences: store.silences });
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
@@ -240,6 +251,9 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
     },
   });
 
+  // Alerts whose endsAt passed while the agent was down expire before any post is taken, so a re-send arriving at
+  // start finds the same state as one arriving a second later.
+  await expireDueActivations(store.tracker, store.db).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'expiring alerts at start failed'));
   let url: string;
   try {
     url = await app.listen({ host: config.server.host, port: config.server.port });

@@ -88,3 +88,9 @@ export function resolveDatabaseUrl(url: string, base: string): string {
   if (path === ':memory:' || isAbsolute(path)) return url;
   return `file:${resolve(base, path)}`;
 }
+
+/** runbooks.dir: an absolute path, or one relative to the agent's home (as the database file is); '' = none. */
+export function resolveRunbooksDir(dir: string, base: string): string | undefined {
+  if (dir === '') return undefined;
+  return isAbsolute(dir) ? dir : resolve(base, dir);
+}

@@ -1,4 +1,5 @@
 import type { Issue } from '../model/issue.js';
+import { runbookFor, type Runbook } from '../model/runbook.js';
 import { alertOf, Gatherers, type GatherSettings } from './gatherers/gather-context.js';
 import type { LlmSettings } from './llm-agent.js';
 import { analyseLocally, ruleFor } from './local-analyzer.js';
@@ -10,6 +11,8 @@ export interface AnalyzerSettings {
   policy: Omit<ProposalPolicy, 'local'>;
   /** Undefined = no API key: the local analyser answers. */
   llm?: LlmSettings;
+  /** The local runbooks (runbooks.dir): the one matching the issue is context, and its actions are proposed. */
+  runbooks?: readonly Runbook[];
 }
 
 export interface AnalyseOptions {
@@ -40,6 +43,9 @@ export class IssueAnalyzer {
     const started = this.#now();
     const rule = ruleFor(alertOf(issue));
     const ctx = await this.#gatherers.gatherAll(issue, rule.needs);
+    const runbook = runbookFor(this.#settings.runbooks ?? [], issue);
+    if (runbook) ctx.runbook = { title: runbook.title, file: runbook.file, body: runbook.body, actions: runbook.actions };
+    if (issue.metadata.annotations) ctx.annotations = issue.metadata.annotations;
     let draft: DraftAnalysis | undefined;
     let fallbackReason: string | null = null;
     let tokens: AnalysisUsage | null = null;
@@ -61,7 +67,10 @@ export class IssueAnalyzer {
     }
     const analyzer = draft ? 'llm' : 'local';
     draft ??= analyseLocally(ctx);
-    const { valid, rejected } = await checkProposals(draft.proposals, { ...this.#settings.policy, local: ctx.local }, this.#gatherers.machine);
+    // The runbook's actions join whatever the analyser proposed (the LLM's or the local rules'), then all go through
+    // the same checks here and the permission gate after: a runbook names an action, it never runs one itself.
+    const proposals = runbook ? withRunbookActions(draft.proposals, runbook) : draft.proposals;
+    const { valid, rejected } = await checkProposals(proposals, { ...this.#settings.policy, local: ctx.local }, this.#gatherers.machine);
     const remediations = valid.filter((p) => p.type !== 'notify_human' && p.type !== 'log_analysis');
     return {
       summary: draft.summary,
@@ -82,6 +91,14 @@ export class IssueAnalyzer {
       redactedValues,
     };
   }
+}
+
+function withRunbookActions(proposals: DraftAnalysis['proposals'], runbook: Runbook): DraftAnalysis['proposals'] {
+  const seen = new Set(proposals.map((p) => `${p.type}\u0000${JSON.stringify(p.params ?? {})}`));
+  const added = runbook.actions
+    .filter((a) => !seen.has(`${a.type}\u0000${JSON.stringify(a.params ?? {})}`))
+    .map((a) => ({ ...a, reason: `Runbook "${runbook.title}" (${runbook.file})${a.reason ? `: ${a.reason}` : ''}` }));
+  return [...proposals, ...added];
 }
 
 function gatherNotes(ctx: AnalysisContext): string[] {

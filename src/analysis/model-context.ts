@@ -68,6 +68,12 @@ export const SECTIONS: ContextSection[] = [
   { name: 'recentErrors', render: (ctx) => gatheredForModel(ctx.logs, (l) => ({ source: l.source, lines: l.lines.slice(-10) })) },
   { name: 'kernelLog', render: (ctx) => (ctx.kernel ? gatheredForModel(ctx.kernel, (k) => ({ source: k.source, oomKills: k.oomKills, lines: k.lines.slice(-10) })) : undefined) },
   { name: 'systemdUnit', render: (ctx) => (ctx.unit ? gatheredForModel(ctx.unit, (u) => u) : undefined) },
+  // The operator's runbook (its named actions are proposed in any case) and the alert's annotations (runbook_url).
+  {
+    name: 'runbook',
+    render: (ctx) => (ctx.runbook ? { title: ctx.runbook.title, file: ctx.runbook.file, text: ctx.runbook.body.slice(0, 4_000), proposesActions: ctx.runbook.actions } : undefined),
+  },
+  { name: 'annotations', render: (ctx) => ctx.annotations },
 ];
 
 /** A compact view of the whole context: what the model starts from before it asks for more. */

@@ -155,6 +155,12 @@ export interface AnalysisContext {
   kernel?: Gathered<KernelLogSnapshot>;
   /** The systemd unit an alarm names (systemd_*_unit_failed_state). */
   unit?: Gathered<UnitStatus>;
+  /**
+   * The operator's runbook for this issue (runbooks.dir) and the alert's runbook_url / annotations: what the people
+   * who run this system want checked and done. Its named actions are proposed whatever the analyser says.
+   */
+  runbook?: { title: string; file: string; body: string; actions: { type: string; params?: unknown; reason?: string }[] };
+  annotations?: Record<string, string>;
 }
 
 export type Confidence = 'low' | 'medium' | 'high';

@@ -1,3 +1,5 @@
+import { loadRunbooks, type Runbook } from '../model/runbook.js';
+import { resolveRunbooksDir } from '../paths.js';
 import { IssueAnalyzer } from '../analysis/issue-analyzer.js';
 import { analysisMetadata, renderAnalysis } from '../analysis/render-analysis.js';
 import { analyzerSettingsFrom } from '../analysis/settings.js';
@@ -13,7 +15,7 @@ export async function issuesAnalyze(ctx: CliContext, id: string, opts: { json?: 
     tracker: store.tracker,
     issues: store.issues,
     jobs: store.analysisJobs,
-    analyzer: new IssueAnalyzer(analyzerSettingsFrom(ctx.config, store.serverId)),
+    analyzer: new IssueAnalyzer({ ...analyzerSettingsFrom(ctx.config, store.serverId), runbooks: runbooksOf(ctx.config.runbooks.dir, ctx.home) }),
     agentId: store.serverId,
     maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
     logger: await ctx.logger(),
@@ -31,4 +33,9 @@ export async function issuesAnalyze(ctx: CliContext, id: string, opts: { json?: 
   if (opts.json) return printJson({ issue_id: issueId, job_id: run.job.id, comment_id: run.commentId, ...analysisMetadata(result) });
   console.log(`Analysis of ${issueId} (comment ${run.commentId}):`);
   console.log(safeText(renderAnalysis(result)));
+}
+
+function runbooksOf(dir: string, home: string): Runbook[] {
+  const resolved = resolveRunbooksDir(dir, home);
+  return resolved ? loadRunbooks(resolved).runbooks : [];
 }

@@ -1,15 +1,17 @@
 import { AppError } from '../errors.js';
 import { parseIssueStatuses, type IssueStatus, type Severity } from '../model/issue.js';
+import { loadRunbooks } from '../model/runbook.js';
+import { resolveRunbooksDir } from '../paths.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
 import { printJson, type CliContext } from './context.js';
 import type { IssueMarks } from '../pipeline/silences.js';
 import type { SilenceCover } from '../model/silence.js';
+import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
 
 /** The JSON of an issue with acknowledged_by / acknowledged_at / silenced, as GET /api/v1/issues gives it. */
 function withMarks<T extends object>(issue: T, m: IssueMarks | undefined): T & Omit<IssueMarks, 'issue_id'> {
   return { ...issue, acknowledged_by: m?.acknowledged_by ?? null, acknowledged_at: m?.acknowledged_at ?? null, silenced: m?.silenced ?? null };
 }
-import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
 
 /** "acked by alice · silenced until 15:00Z by bob": what issues-list shows of who owns an issue and what mutes it. */
 export function marksText(m: IssueMarks | undefined): string {
@@ -41,6 +43,29 @@ export function renderIssue(detail: IssueDetail, marks?: IssueMarks): string {
     `Why grouped: fingerprint ${detail.alert_fingerprint} = sha256("${safeText(inputs?.name ?? '?')}:${safeText(inputs?.context ?? '?')}:${safeText(inputs?.chart ?? '?')}")[:16]`,
     `  every firing of this alert name, context and chart on server ${safeText(detail.server_id)} updates this one issue.`,
   ].filter((l): l is string => l !== undefined);
+
+  if (detail.alert_activations) {
+    lines.push('', 'Alert activations (POST /api/v2/alerts; a re-send moves endsAt, only a new activation counts):');
+    for (const a of detail.alert_activations) {
+      const state = a.ended ? `${a.ended} ${isoTime(a.ends_at)}` : `live, ends ${isoTime(a.ends_at)} unless re-sent`;
+      lines.push(`  ${a.fingerprint}  since ${isoTime(a.starts_at)}; ${state}; last post ${isoTime(a.updated_at)}`);
+    }
+  }
+  const annotations = detail.metadata.annotations ?? {};
+  if (annotations.runbook_url || detail.runbook) {
+    lines.push('', 'Runbook:');
+    if (annotations.runbook_url) lines.push(`  runbook_url: ${safeText(annotations.runbook_url)}`);
+    if (detail.runbook) {
+      const named = detail.runbook.actions.length > 0 ? ` (proposes ${detail.runbook.actions.join(', ')})` : '';
+      lines.push(`  ${safeText(detail.runbook.title)} — ${safeText(detail.runbook.file)}${named}`);
+      for (const l of safeText(detail.runbook.body).split('\n').slice(0, 40)) lines.push(`    ${l}`);
+    }
+  }
+  const others = Object.entries(annotations).filter(([k]) => k !== 'runbook_url');
+  if (others.length > 0) {
+    lines.push('', 'Annotations:');
+    for (const [k, v] of others) lines.push(`  ${safeText(k)}: ${safeText(v)}`);
+  }
 
   const analysis = [...detail.comments].reverse().find((c) => c.comment_type === 'analysis');
   if (analysis) lines.push('', 'Latest analysis:', ...safeText(analysis.content).split('\n').map((l) => `  ${l}`));
@@ -85,7 +110,8 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
-  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions);
+  const dir = resolveRunbooksDir(ctx.config.runbooks.dir, ctx.home);
+  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions, dir ? loadRunbooks(dir).runbooks : []);
   const marks = (await store.silences.marksOf([detail])).get(detail.id);
   if (opts.json) return printJson(withMarks(detail, marks));
   console.log(renderIssue(detail, marks));

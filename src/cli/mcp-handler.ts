@@ -1,5 +1,7 @@
 import { IssueAnalyzer } from '../analysis/issue-analyzer.js';
 import { analyzerSettingsFrom } from '../analysis/settings.js';
+import { loadRunbooks } from '../model/runbook.js';
+import { resolveRunbooksDir } from '../paths.js';
 import { mcpDeps } from '../mcp/compose.js';
 import { serveStdio } from '../mcp/stdio.js';
 import { AnalysisWorker } from '../pipeline/analysis-worker.js';
@@ -20,7 +22,7 @@ export async function mcp(ctx: CliContext): Promise<void> {
         tracker: store.tracker,
         issues: store.issues,
         jobs: store.analysisJobs,
-        analyzer: new IssueAnalyzer(analyzerSettingsFrom(ctx.config, store.serverId)),
+        analyzer: new IssueAnalyzer({ ...analyzerSettingsFrom(ctx.config, store.serverId), runbooks: runbooksIn(ctx.config.runbooks.dir, ctx.home) }),
         agentId: store.serverId,
         maxLlmPerHour: ctx.config.llm.maxCallsPerHour,
         logger,
@@ -37,4 +39,9 @@ export async function mcp(ctx: CliContext): Promise<void> {
       analyseNow: worker ? (issueId) => worker.analyseNow(issueId) : undefined,
     }),
   );
+}
+
+function runbooksIn(dir: string, home: string) {
+  const resolved = resolveRunbooksDir(dir, home);
+  return resolved ? loadRunbooks(resolved).runbooks : [];
 }

@@ -213,6 +213,8 @@ export const ConfigSchema = z.strictObject({
       for (const [i, message] of problems) ctx.addIssue({ code: 'custom', path: ['windows', i], message });
     })
     .prefault({}),
+  // Local runbooks (docs/runbooks.md): markdown files with matchers in their front matter. '' = none.
+  runbooks: z.strictObject({ dir: z.string().default('') }).prefault({}),
   analysis: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -1,7 +1,9 @@
 import { AppError } from '../errors.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { IssueRepository } from '../store/issue-repository.js';
+import { ActivationRepository } from '../store/activation-repository.js';
 import { refusesEveryWrite } from '../store/sqlite-errors.js';
+import { ActivationBook } from './activations.js';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
 import {
   DEFAULT_POLICY,
@@ -79,6 +81,8 @@ export class IssueTracker {
   #marker: FiringMarker | undefined;
   /** The marker's answer for the current transaction (reset at each BEGIN). */
   #marks: ((issue: Issue) => string | undefined) | undefined;
+  /** API v2 alerts: which post is a re-send and which a new activation (activations.ts). */
+  readonly #activations: ActivationBook;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -87,6 +91,12 @@ export class IssueTracker {
     this.#db = repo.db;
     this.#policy = options.policy ?? DEFAULT_POLICY;
     this.#now = options.now ?? Date.now;
+    this.#activations = new ActivationBook(new ActivationRepository(), () => this.#epoch);
+  }
+
+  /** The activations of API v2 alerts (the sweeper reads the due ones; issues-show the ones of an issue). */
+  get activations(): ActivationRepository {
+    return this.#activations.repository;
   }
 
   get repository(): IssueRepository {
@@ -192,6 +202,7 @@ export class IssueTracker {
             if (pending.step) await pending.step(tx);
             if (isolated) {
               await this.#writeDeferred(tx);
+              await this.#activations.flush(tx);
               await tx.run(`RELEASE ingest_${i}`);
             }
             outcomes.push({ ok: true, results, changes, after });
@@ -199,6 +210,7 @@ export class IssueTracker {
             callerFailed = true;
             if (!isolated) throw error;
             this.#deferred.clear(); // this caller's own counts, rolled back with it (earlier callers' were written)
+            this.#activations.reset();
             try {
               await tx.run(`ROLLBACK TO ingest_${i}`);
               await tx.run(`RELEASE ingest_${i}`);
@@ -211,10 +223,12 @@ export class IssueTracker {
           }
         }
         await this.#writeDeferred(tx);
+        await this.#activations.flush(tx);
       });
     } catch (error) {
       this.#active.clear();
       this.#deferred.clear();
+      this.#activations.reset();
       // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
       if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
@@ -261,7 +275,25 @@ export class IssueTracker {
     }
   }
 
+  /** An API v2 alert first asks its activation whether it counts; everything else goes straight to the lifecycle. */
   async #apply(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
+    if (!event.activation) return this.#applyEvent(tx, event, changes);
+    const { fingerprint } = event.activation;
+    const verdict = await this.#activations.decide(tx, event, this.#fingerprint(event), this.#now());
+    if (!verdict.apply) {
+      if (verdict.issueId && event.status !== 'CLEAR' && event.annotations && this.#activations.annotationsChanged(fingerprint, event.annotations)) {
+        await this.#repo.setAnnotations(tx, verdict.issueId, event.annotations);
+        this.#active.delete(`${event.server_id}\u0000${this.#fingerprint(event)}`); // its cached issue holds the old ones
+      }
+      return { outcome: 'duplicate', issue_id: verdict.issueId, status: null, alert_count: null };
+    }
+    if (event.annotations) this.#activations.annotationsChanged(fingerprint, event.annotations);
+    const result = await this.#applyEvent(tx, verdict.event, changes);
+    this.#activations.attach(fingerprint, result.issue_id);
+    return result;
+  }
+
+  async #applyEvent(tx: SqlExecutor, event: AlertEvent, changes: IssueChange[]): Promise<IngestResult> {
     const now = this.#now();
     const inputs = { name: event.name, context: event.context, chart: event.chart };
     const fingerprint = this.#fingerprint(event);
@@ -393,7 +425,10 @@ export class IssueTracker {
         const issue = step.issue;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
-        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' }), now);
+        const comment = event.activation?.expired
+          ? statusChangeComment('resolved', `Alert not re-sent before its endsAt (${new Date(event.occurred_at).toISOString()}): expired`, { previous_status: issue.status, cause: 'alert_expired' })
+          : statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' });
+        await this.#repo.addComment(tx, issue.id, comment, now);
         const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
         change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
         break;

@@ -21,4 +21,20 @@ export interface AlertEvent {
   labels?: Record<string, string>;
   /** Alertmanager / Prometheus alerts: their annotations (summary, description, runbook_url…), kept on the issue. */
   annotations?: Record<string, string>;
+  /**
+   * Alerts posted to the Alertmanager API v2 (POST /api/v2/alerts): which activation of which label set this is, so
+   * the tracker tells a re-send (nothing counted) from a new activation (a firing) and lets it expire at endsAt.
+   */
+  activation?: AlertActivation;
+}
+
+export interface AlertActivation {
+  /** The label-set fingerprint (the identity of a Prometheus alert). */
+  fingerprint: string;
+  /** startsAt, ms. */
+  startsAt: number;
+  /** When the activation ends unless re-sent: the explicit endsAt, or the receipt time + the resolve timeout (ms). */
+  endsAt: number;
+  /** Set by the sweeper: the activation was not re-sent before endsAt (the event's status is CLEAR). */
+  expired?: true;
 }

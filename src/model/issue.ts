@@ -76,8 +76,12 @@ export interface IssueComment {
   created_at: number;
 }
 
-/** Why a status changed, as a typed field of the status_change comment's metadata (never read back from its text). */
-export type StatusChangeCause = 'alert_cleared';
+/**
+ * Why a status changed, as a typed field of the status_change comment's metadata (never read back from its text).
+ * 'alert_expired': an Alertmanager API v2 alert was not re-sent before its endsAt; its condition may still hold (the
+ * sender may be down), so remediation does not take it as a verified clear.
+ */
+export type StatusChangeCause = 'alert_cleared' | 'alert_expired';
 
 export interface NewComment {
   author_type: AuthorType;

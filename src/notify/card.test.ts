@@ -16,6 +16,14 @@ describe('issue cards', () => {
     expect(renderCard(state, ctx).title).toBe(title);
   });
 
+  it.each([
+    ['https://runbooks.example/high-cpu', 'https://runbooks.example/high-cpu'],
+    ['javascript:alert(1)', undefined],
+  ])('shows the runbook_url %s as a field only when it is an http(s) URL', (url, shown) => {
+    const state = nextCardState(undefined, { kind: 'issue', change: 'created', issue: { ...issue('open'), runbook_url: url }, at: 1_000 });
+    expect(renderCard(state, ctx).fields?.find((f) => f.name === 'Runbook')?.value).toBe(shown);
+  });
+
   it('counts flapping cycles, shows the current state after each, and says when it settled', () => {
     let s: CardState = nextCardState(undefined, { kind: 'issue', change: 'created', issue: issue('open'), at: 0 });
     s = nextCardState(s, { kind: 'issue', change: 'resolved', issue: issue('resolved'), at: 1, flappingStarted: true, cycles: 2 });

@@ -141,6 +141,8 @@ export function renderCard(s: CardState, ctx: RenderContext): Embed {
   if (i.value) fields.push({ name: 'Value', value: i.value, inline: true });
   if (i.alert_count !== undefined) fields.push({ name: 'Firings', value: String(i.alert_count), inline: true });
   fields.push({ name: 'Last change', value: `${s.headline} ${ts(s.last_transition_at)}`, inline: true });
+  // Alert text: only an http(s) URL is shown (Discord makes it a link), and never as markdown the sender wrote.
+  if (i.runbook_url && /^https?:\/\/\S+$/i.test(i.runbook_url)) fields.push({ name: 'Runbook', value: truncate(i.runbook_url, 1_000) });
   if (s.actions.length > 0) fields.push({ name: 'Actions', value: s.actions.map((a) => `${a.outcome}: ${a.line}`).join('\n') });
   return clampEmbed({
     title: titleOf(s),

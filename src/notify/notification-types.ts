@@ -32,6 +32,8 @@ export const IssueSnapshot = z.object({
   first_seen_at: z.number().optional(),
   resolved_at: z.number().nullable().optional(),
   reopen_count: z.number().optional(),
+  /** The alert's runbook_url annotation (Prometheus convention), shown as a link on the live message. */
+  runbook_url: z.string().optional(),
 });
 export type IssueSnapshot = z.infer<typeof IssueSnapshot>;
 

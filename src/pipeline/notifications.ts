@@ -65,6 +65,7 @@ export function issueSnapshot(issue: Issue, value?: number | null, units?: strin
     alert_count: issue.alert_count,
     first_seen_at: issue.first_seen_at,
     resolved_at: issue.resolved_at,
+    ...(issue.metadata.annotations?.runbook_url ? { runbook_url: issue.metadata.annotations.runbook_url } : {}),
   };
 }
 

@@ -10,7 +10,10 @@ export function tokenMatches(given: string, expected: string): boolean {
 }
 
 export interface AccessOptions {
-  /** server.apiToken: when set, every /api/v1 route needs it, reads and ingest included. '' = those stay open on loopback. */
+  /**
+   * server.apiToken: when set, every /api/v1 route and POST /api/v2/alerts need it, reads and ingest included.
+   * '' = those stay open on loopback.
+   */
   apiToken: string;
   /**
    * The credential that steers the agent (approve, reject, status changes, notes, and any state-changing route that is
@@ -25,9 +28,17 @@ export interface AccessOptions {
 
 type Refusal = { status: number; error: string; message: string };
 
+/** The Alertmanager API v2 receiver (Prometheus, vmalert): an ingest route outside /api/v1, under the same rules. */
+const ALERTMANAGER_API_ROUTE = '/api/v2/alerts';
+
 /** Where alerts come in: open to local senders without server.apiToken (Netdata's alarm-notify.sh, scripts). */
 function isIngestRoute(route: string): boolean {
-  return route === '/api/v1/alerts' || route.startsWith('/api/v1/webhooks/');
+  return route === '/api/v1/alerts' || route.startsWith('/api/v1/webhooks/') || route === ALERTMANAGER_API_ROUTE;
+}
+
+/** Routes under the API rules (content type, credential): /api/v1 and the Alertmanager API v2 receiver. */
+function isApiRoute(route: string): boolean {
+  return route.startsWith('/api/v1/') || route === ALERTMANAGER_API_ROUTE;
 }
 /** Netdata's custom_sender posts a form; nothing else may. */
 const FORM_ROUTES = new Set(['/api/v1/webhooks/netdata']);
@@ -203,8 +214,8 @@ export function guardRoutes(app: FastifyInstance, policy: AccessPolicy): void {
   const guard = (route: string) => (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const refusal =
       policy.hostRefusal(request) ??
-      (!READ_METHODS.has(request.method) || route.startsWith('/api/v1/') ? policy.crossOriginRefusal(request) : undefined) ??
-      (route.startsWith('/api/v1/') ? policy.apiRefusal(route, request) : undefined);
+      (!READ_METHODS.has(request.method) || isApiRoute(route) ? policy.crossOriginRefusal(request) : undefined) ??
+      (isApiRoute(route) ? policy.apiRefusal(route, request) : undefined);
     if (refusal) void reply.code(refusal.status).send({ error: refusal.error, message: refusal.message });
     else done();
   };

@@ -37,3 +37,17 @@ describe('netdata transitions', () => {
     expect(cursorStillValid(cursor, [])).toBe(false);
   });
 });
+
+describe('alertmanagerFingerprint on UTF-8 values', () => {
+  // The FNV-1a 64 definition in BigInt, byte by byte, as the reference for values that are not ASCII.
+  const reference = (l: Record<string, string>) => {
+    let h = 0xcbf29ce484222325n;
+    for (const k of Object.keys(l).sort()) {
+      for (const b of [...Buffer.from(k), 255, ...Buffer.from(l[k]!), 255]) h = ((h ^ BigInt(b)) * 0x100000001b3n) & ((1n << 64n) - 1n);
+    }
+    return h.toString(16).padStart(16, '0');
+  };
+  it.each<Record<string, string>>([{ alertname: 'Größe', instance: 'wéb-1' }, { alertname: 'a', summary: '日本語 ✓' }, { a: '' }])('matches FNV-1a 64 for %o', (labels) => {
+    expect(alertmanagerFingerprint(labels)).toBe(reference(labels));
+  });
+});

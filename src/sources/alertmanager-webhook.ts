@@ -2,18 +2,14 @@ import { z } from 'zod';
 import { AppError, zodProblem } from '../errors.js';
 import { eventTime, implausibleTime } from './event-time.js';
 import type { AlertEvent } from '../model/alert.js';
+import { alertmanagerFingerprint, eventFromLabels } from './alert-labels.js';
+
+export { alertmanagerFingerprint, instanceHost } from './alert-labels.js';
 
 /**
  * Prometheus Alertmanager webhook payload v4 (PROTOCOLS.md §5) -> AlertEvents, one per alert in the group, firing and
- * resolved alike. Label mapping (documented in docs/sources.md):
- *   name     = labels.alertname
- *   context  = labels.context ?? labels.job ?? alertname
- *   chart    = labels.chart ?? labels.instance ?? ''
- *   server   = labels.server_id ?? host part of labels.instance ?? the agent's server id
- *   status   = resolved -> CLEAR; labels.severity critical|page -> CRITICAL; anything else -> WARNING
- *   event_key = fingerprint:startsAt:status (Alertmanager repeats a notification; it counts once)
- *   labels and annotations travel with the event: the issue keeps them (silences and routes match labels;
- *   annotations such as runbook_url are shown on the issue)
+ * resolved alike, with the label mapping of alert-labels.ts. event_key = fingerprint:startsAt:status (Alertmanager
+ * repeats a notification; it counts once).
  */
 
 // Kept on the issue, so bounded: Prometheus alerts carry a dozen labels, not hundreds.
@@ -37,29 +33,6 @@ const AmPayload = z.looseObject({
   receiver: z.string().max(1_000).optional(),
   alerts: z.array(AmAlert).min(1, 'must hold at least one alert').max(10_000),
 });
-
-/** Prometheus' label-set fingerprint (FNV-1a 64 over sorted name/value pairs), used when a payload lacks one. */
-export function alertmanagerFingerprint(labels: Record<string, string>): string {
-  let h = 0xcbf29ce484222325n;
-  const prime = 0x100000001b3n;
-  const mask = (1n << 64n) - 1n;
-  for (const k of Object.keys(labels).sort()) {
-    for (const b of [...Buffer.from(k), 255, ...Buffer.from(labels[k]!), 255]) {
-      h ^= BigInt(b);
-      h = (h * prime) & mask;
-    }
-  }
-  return h.toString(16).padStart(16, '0');
-}
-
-/** "web-1:9100" -> "web-1", "[::1]:9100" -> "::1", "web-1" -> "web-1". */
-export function instanceHost(instance: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
-  if (bracketed) return bracketed[1]!;
-  const colons = instance.split(':').length - 1;
-  if (colons === 1) return instance.slice(0, instance.lastIndexOf(':'));
-  return instance; // a bare host, or an IPv6 address without a port
-}
 
 /** Go's zero time ("0001-01-01T00:00:00Z") means "not ended". */
 function parseTime(text: string | undefined): number | undefined {
@@ -89,25 +62,14 @@ export function parseAlertmanagerWebhook(body: unknown, defaults: { serverId: st
       const bad = ms === undefined ? undefined : implausibleTime(ms, defaults.now);
       if (bad) throw new AppError('INPUT_INVALID', `Alertmanager payload: field alerts.${i}.${field}: ${bad}`);
     }
-    const severity = (labels.severity ?? '').toLowerCase();
-    const status = alert.status === 'resolved' ? 'CLEAR' : severity === 'critical' || severity === 'page' ? 'CRITICAL' : 'WARNING';
     const fingerprint = alert.fingerprint || alertmanagerFingerprint(labels);
-    const instance = labels.instance;
-    const event: AlertEvent = {
-      server_id: labels.server_id || (instance ? instanceHost(instance) : '') || defaults.serverId,
+    const event = eventFromLabels(labels, alert.annotations, alert.status === 'resolved', {
       name,
-      context: labels.context || labels.job || name,
-      chart: labels.chart ?? instance ?? '',
-      status,
-      source: 'alertmanager',
-      source_alert_id: fingerprint,
-      event_key: `${fingerprint}:${alert.startsAt}:${alert.status}`,
-      occurred_at: eventTime(alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt, defaults.now),
-    };
-    event.labels = labels;
-    if (alert.annotations && Object.keys(alert.annotations).length > 0) event.annotations = alert.annotations;
-    const info = alert.annotations?.summary ?? alert.annotations?.description;
-    if (info) event.info = info.slice(0, 4_000);
+      fingerprint,
+      serverId: defaults.serverId,
+      occurredAt: eventTime(alert.status === 'resolved' ? (endsAt ?? defaults.now) : startsAt, defaults.now),
+    });
+    event.event_key = `${fingerprint}:${alert.startsAt}:${alert.status}`;
     return event;
   });
 }

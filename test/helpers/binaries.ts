@@ -23,3 +23,8 @@ export function netdataBinary(): string | undefined {
 export function alertmanagerBinary(): string | undefined {
   return firstExecutable([process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager']);
 }
+
+/** Debian's prometheus (the server, for the API v2 receiver tests), or undefined. */
+export function prometheusBinary(): string | undefined {
+  return firstExecutable([process.env.PROMETHEUS_BIN, '/usr/bin/prometheus', '/usr/local/bin/prometheus']);
+}

@@ -44,6 +44,7 @@ export type IssueListView = z.infer<typeof IssueList>;
 export const IssueDetail = IssueShape.extend({
   comments: z.array(CommentShape),
   actions: z.array(z.record(z.string(), z.unknown())).default([]),
+  runbook: z.object({ file: z.string(), title: z.string(), body: z.string(), actions: z.array(z.string()) }).optional(),
 });
 export type IssueDetailView = z.infer<typeof IssueDetail>;
 

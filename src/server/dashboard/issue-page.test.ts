@@ -35,6 +35,23 @@ describe('issue page', () => {
     expect(out).toMatch(/<li class="action" data-action-id="act-1" data-status="succeeded">/);
   });
 
+  it('shows runbook_url as a link only for http(s), the annotations, and the matching local runbook, all escaped', () => {
+    const base = detail();
+    const withRunbook: IssueDetailView = {
+      ...base,
+      metadata: { ...base.metadata, annotations: { runbook_url: 'https://runbooks.example/cpu', summary: `CPU ${evil}` } },
+      runbook: { file: 'cpu.md', title: `High CPU ${evil}`, body: `1. check top ${evil}`, actions: ['restart_service'] },
+    };
+    const out = issueRegion(withRunbook, NOW).toString();
+    expect(out).toContain('<a href="https://runbooks.example/cpu"');
+    expect(out).toContain('cpu.md · proposes restart_service');
+    expect(out).toContain('1. check top &lt;img');
+    expect(out).not.toContain('<img');
+    const hostile = issueRegion({ ...withRunbook, metadata: { ...base.metadata, annotations: { runbook_url: 'javascript:alert(1)' } } }, NOW).toString();
+    expect(hostile).not.toContain('href="javascript');
+    expect(hostile).toContain('<code>javascript:alert(1)</code>');
+  });
+
   it('charts roll-ups with their weight, clears and executed actions', () => {
     const input = chartInput(detail(), [
       { id: 'act-1', executedAt: NOW - 100_000, outcome: 'succeeded', status: 'succeeded', type: 'kill_process' } as never,

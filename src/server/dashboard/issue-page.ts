@@ -143,10 +143,27 @@ ${detail.description ? html`<p class="description pre">${detail.description}</p>
     <dt>fingerprint</dt><dd><code>${detail.alert_fingerprint}</code></dd><dt>source</dt><dd>${detail.source}</dd></dl></div>
   <div><h2>Latest analysis</h2>${analysisSection(detail)}</div>
 </section>
+${runbookSection(detail)}
 <section><h2>Actions</h2>${
     actions.length === 0 ? html`<p class="muted">No actions proposed.</p>` : html`<ul class="actions">${actions.map((a) => actionCard(a, now))}</ul>`
   }</section>
 <section><h2>Timeline</h2><ol class="timeline">${detail.comments.map((c) => timelineItem(c, now))}</ol></section>`;
+}
+
+/** runbook_url and the other annotations of a Prometheus alert, and the local runbook that matches the issue. */
+function runbookSection(detail: IssueDetailView): SafeHtml | string {
+  const annotations = (detail.metadata.annotations ?? {}) as Record<string, unknown>;
+  const entries = Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const url = typeof annotations.runbook_url === 'string' ? annotations.runbook_url : undefined;
+  if (!url && !detail.runbook && entries.length === 0) return '';
+  // Only http(s) links: an annotation is alert text, and a javascript: URL must never become a link.
+  const link = url && /^https?:\/\//i.test(url) ? html`<p>runbook_url: <a href="${url}" rel="noopener noreferrer" target="_blank">${url}</a></p>` : url ? html`<p>runbook_url: <code>${url}</code></p>` : '';
+  const local = detail.runbook
+    ? html`<h3>${detail.runbook.title} <span class="small muted">${detail.runbook.file}${detail.runbook.actions.length > 0 ? ` · proposes ${detail.runbook.actions.join(', ')}` : ''}</span></h3><pre class="runbook">${detail.runbook.body}</pre>`
+    : '';
+  const others = entries.filter(([k]) => k !== 'runbook_url');
+  const kv = others.length > 0 ? html`<dl class="kv">${others.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : '';
+  return html`<section class="runbook"><h2>Runbook</h2>${link}${local}${kv}</section>`;
 }
 
 export function issuePage(detail: IssueDetailView, now: number, csrf: string, logoutCsrf: string, flash?: { kind: 'ok' | 'error'; text: string }): SafeHtml {

@@ -5,6 +5,7 @@ import { parseInput } from './parse-input.js';
 import type { IssueTracker } from '../../issues/issue-tracker.js';
 import { parseIssueStatuses } from '../../model/issue.js';
 import { loadIssueDetail, type IssueDetailSource } from '../../pipeline/issue-detail.js';
+import type { Runbook } from '../../model/runbook.js';
 import type { IssueRepository } from '../../store/issue-repository.js';
 import type { Issue } from '../../model/issue.js';
 import type { IssueMarks, SilenceService } from '../../pipeline/silences.js';
@@ -16,6 +17,8 @@ export interface IssueRouteOptions {
   issueActions?: IssueDetailSource | undefined;
   /** Acknowledgement and silence state on every issue, and the ack / unack / snooze / silence routes. */
   silences?: SilenceService | undefined;
+  /** The local runbooks (runbooks.dir), read at start: the one matching an issue is part of its detail. */
+  runbooks?: readonly Runbook[];
 }
 
 const AckBody = z.strictObject({ by: z.string().trim().min(1).max(100).optional() });
@@ -77,7 +80,7 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
 
   app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
     const id = await deps.issues.resolveId(request.params.id);
-    const detail = await loadIssueDetail(deps.issues, id, deps.issueActions);
+    const detail = await loadIssueDetail(deps.issues, id, deps.issueActions, deps.runbooks);
     return (await withMarks([detail]))[0]!;
   });
 
