@@ -236,8 +236,8 @@ export async function startAgent(config: Config, logger: Logger, options: { dbUr
   await app.register(actionRoutes, { remediation });
   if (discord.interactions) await app.register(discordInteractionRoutes, discord.interactions);
   const buttons = channelButtons(config);
-  if (buttons.slack.length > 0) await app.register(slackInteractionRoutes, { channels: buttons.slack, approvals: remediation, interactions: channels.repo, logger });
-  if (buttons.telegram.length > 0) await app.register(telegramWebhookRoutes, { channels: buttons.telegram, approvals: remediation, interactions: channels.repo, logger });
+  if (buttons.slack.length > 0) await app.register(slackInteractionRoutes, { channels: buttons.slack, approvals: remediation, snoozer: store.silences, interactions: channels.repo, logger });
+  if (buttons.telegram.length > 0) await app.register(telegramWebhookRoutes, { channels: buttons.telegram, approvals: remediation, snoozer: store.silences, interactions: channels.repo, logger });
   await app.register(dashboardRoutes, { access, issues: store.issues, actionStats: store.actionStats });
   // MCP's SDK and tools load on the first /mcp request: the daemon's start-up and memory do not pay for them.
   let mcp: McpDeps | undefined;

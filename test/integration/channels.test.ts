@@ -170,20 +170,27 @@ describe('channels', () => {
     await until('the refusal', () => f.slack.responses.length === 1);
     expect(f.slack.responses[0]).toMatchObject({ response_type: 'ephemeral' });
     expect(await status(a1!.id)).toBe('pending_approval');
+    // Snooze 1 h: the issue is silenced (no messages, no automatic action); the decision stays open, buttons kept.
+    expect((await post('/api/v1/slack/interactions', slackClick(ALICE, 'snooze', one!.id))).status).toBe(200);
+    await until('the snooze answer', () => f.slack.responses.length === 2);
+    expect(f.slack.responses[1]).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(f.slack.responses[1]!.text)).toContain('Snoozed by slack:alice');
+    expect((await agent.store.silences.marksOf([one!])).get(one!.id)?.silenced).toMatchObject({ kind: 'snooze', by: 'slack:alice' });
+    expect(await status(a1!.id)).toBe('pending_approval');
     const good = slackClick(ALICE, 'reject', a1!.id);
     expect((await post('/api/v1/slack/interactions', good)).status).toBe(200);
     await until('the rejection', async () => (await status(a1!.id)) === 'rejected');
-    await until('the replacement', () => f.slack.responses.length === 2);
-    expect(f.slack.responses[1]).toMatchObject({ replace_original: true });
-    expect(String(f.slack.responses[1]!.text)).toContain('Rejected by slack:alice');
+    await until('the replacement', () => f.slack.responses.length === 3);
+    expect(f.slack.responses[2]).toMatchObject({ replace_original: true });
+    expect(String(f.slack.responses[2]!.text)).toContain('Rejected by slack:alice');
     expect((await post('/api/v1/slack/interactions', good)).status).toBe(200); // a replay: answered, decides nothing
     await new Promise((r) => setTimeout(r, 200));
-    expect(f.slack.responses).toHaveLength(2);
+    expect(f.slack.responses).toHaveLength(3);
     expect((await agent.remediation.repository.get(a1!.id))?.decided_by).toBe('slack:alice');
 
     // ---- Telegram ----
     const tgMessage = f.telegram.messages.find((m) => JSON.stringify(m.reply_markup).includes(a2!.id))!;
-    expect(tgMessage.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Approve', callback_data: `ap:${a2!.id}` }, { text: 'Reject', callback_data: `rj:${a2!.id}` }]] });
+    expect(tgMessage.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Approve', callback_data: `ap:${a2!.id}` }, { text: 'Reject', callback_data: `rj:${a2!.id}` }, { text: 'Snooze 1 h', callback_data: `sz:${two!.id}` }]] });
     let updateId = 815000100;
     const update = (fromId: number, data: string, id = ++updateId) =>
       JSON.stringify({ update_id: id, callback_query: { id: `43820048732189761${id}`, from: { id: fromId, is_bot: false, first_name: 'A', username: fromId === TG_ALICE ? 'alice' : 'eve' }, message: { message_id: tgMessage.message_id, date: 1767225600, chat: { id: Number(f.telegram.chatId), type: 'supergroup' }, text: '…' }, chat_instance: '-8123456789012345678', data } });
@@ -193,6 +200,13 @@ describe('channels', () => {
     expect((await tg(update(99, `ap:${a2!.id}`), TELEGRAM_SECRET)).status).toBe(200);
     expect(f.telegram.answers.at(-1)).toMatchObject({ text: 'You are not allowed to approve or reject actions.' });
     expect(await status(a2!.id)).toBe('pending_approval');
+    expect((await tg(update(99, `sz:${two!.id}`), TELEGRAM_SECRET)).status).toBe(200);
+    expect(f.telegram.answers.at(-1)).toMatchObject({ text: 'You are not allowed to approve or reject actions.' });
+    expect((await agent.store.silences.marksOf([two!])).get(two!.id)?.silenced).toBeNull();
+    expect((await tg(update(TG_ALICE, `sz:${two!.id}`), TELEGRAM_SECRET)).status).toBe(200);
+    expect(String(f.telegram.answers.at(-1)!.text)).toContain('Snoozed by telegram:alice');
+    expect((await agent.store.silences.marksOf([two!])).get(two!.id)?.silenced).toMatchObject({ kind: 'snooze', by: 'telegram:alice' });
+    expect((tgMessage.reply_markup as { inline_keyboard: unknown[][] }).inline_keyboard[0]).toHaveLength(3); // still open
     const approve = update(TG_ALICE, `ap:${a2!.id}`);
     expect((await tg(approve, TELEGRAM_SECRET)).status).toBe(200);
     await until('the approval', async () => (await status(a2!.id)) !== 'pending_approval');

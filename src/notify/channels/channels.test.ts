@@ -89,13 +89,14 @@ describe('wire formats', () => {
     expect(telegramText(event)).toContain('cpu &lt;b&gt;&amp;&lt;/b&gt;');
   });
 
-  it('puts Approve / Reject buttons carrying the action id on a Slack approval', () => {
+  it('puts Approve / Reject buttons carrying the action id, and Snooze carrying the issue id, on a Slack approval', () => {
     const { blocks, text } = slackBlocks(event);
     expect(text).toContain('restart_service service=nginx');
     const actions = blocks.find((b) => (b as { type: string }).type === 'actions') as { elements: { action_id: string; value: string; style: string }[] };
     expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
       ['approve', 'act_01HX', 'primary'],
       ['reject', 'act_01HX', 'danger'],
+      ['snooze', event.issue!.id, undefined],
     ]);
   });
 

@@ -32,6 +32,7 @@ export function slackBlocks(e: ChannelEvent, options: { buttons?: boolean } = {}
       elements: [
         { type: 'button', action_id: 'approve', value: e.action.id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
         { type: 'button', action_id: 'reject', value: e.action.id, style: 'danger', text: { type: 'plain_text', text: 'Reject' } },
+        ...(e.issue ? [{ type: 'button', action_id: 'snooze', value: e.issue.id, text: { type: 'plain_text', text: 'Snooze 1 h' } }] : []),
       ],
     });
   }

@@ -8,7 +8,7 @@ export function telegramEscape(text: string): string {
 }
 
 /** callback_data is 1–64 bytes: "ap:<action id>" / "rj:<action id>". */
-export const CALLBACK_PREFIX = { approve: 'ap', reject: 'rj' } as const;
+export const CALLBACK_PREFIX = { approve: 'ap', reject: 'rj', snooze: 'sz' } as const;
 
 export function telegramText(e: ChannelEvent, options: { buttons?: boolean } = {}): string {
   const lines = [`<b>${telegramEscape(headline(e))}</b>`];
@@ -27,7 +27,9 @@ function keyboard(e: ChannelEvent, buttons: boolean): unknown {
   const ap = `${CALLBACK_PREFIX.approve}:${e.action.id}`;
   const rj = `${CALLBACK_PREFIX.reject}:${e.action.id}`;
   if (Buffer.byteLength(ap) > 64 || Buffer.byteLength(rj) > 64) return undefined;
-  return { inline_keyboard: [[{ text: 'Approve', callback_data: ap }, { text: 'Reject', callback_data: rj }]] };
+  const sz = e.issue ? `${CALLBACK_PREFIX.snooze}:${e.issue.id}` : undefined;
+  const snooze = sz && Buffer.byteLength(sz) <= 64 ? [{ text: 'Snooze 1 h', callback_data: sz }] : [];
+  return { inline_keyboard: [[{ text: 'Approve', callback_data: ap }, { text: 'Reject', callback_data: rj }, ...snooze]] };
 }
 
 interface TelegramAnswer {

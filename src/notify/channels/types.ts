@@ -60,6 +60,9 @@ export interface Channel {
   deliverSummary?(events: ChannelEvent[]): Promise<DeliveryOutcome>;
 }
 
-/** The verbs of the buttons a channel shows on an approval request; docs/channels.md, server/routes/channel-buttons.ts. */
-export const BUTTON_VERBS = ['approve', 'reject'] as const;
+/**
+ * The verbs of the buttons a channel shows on an approval request (docs/channels.md, server/routes/channel-buttons.ts):
+ * approve and reject name the action; snooze names its issue (silenced for 1 h: no messages, no automatic action).
+ */
+export const BUTTON_VERBS = ['approve', 'reject', 'snooze'] as const;
 export type ButtonVerb = (typeof BUTTON_VERBS)[number];

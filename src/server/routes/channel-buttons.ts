@@ -3,6 +3,13 @@ import type { Logger } from '../../logger.js';
 import { BUTTON_VERBS, type ButtonVerb } from '../../notify/channels/types.js';
 import type { ApprovalPort } from './discord.js';
 
+/** What the Snooze button needs: the silences service's snooze (pipeline/silences.ts). */
+export interface SnoozePort {
+  snooze(issueId: string, by: string, options: { duration?: string; comment?: string }): Promise<{ id: string; ends_at: number | null }>;
+}
+
+const DONE: Record<ButtonVerb, string> = { approve: 'approved', reject: 'rejected', snooze: 'snoozed' };
+
 /** What a click did, in a sentence for the person who clicked. */
 export interface ButtonResult {
   ok: boolean;
@@ -11,12 +18,12 @@ export interface ButtonResult {
 
 /**
  * The one place a channel button becomes a decision, for Slack and Telegram alike (Discord's route keeps its own).
- * A new button (snooze, acknowledge) is a verb in BUTTON_VERBS (notify/channels/types.ts) plus an entry here; each
- * channel already carries any verb in its action id / callback data.
+ * A new button is a verb in BUTTON_VERBS (notify/channels/types.ts) plus an entry here; each channel carries the verb
+ * in its action id / callback data.
  */
 export type ButtonHandlers = Record<ButtonVerb, (targetId: string, by: string) => Promise<ButtonResult>>;
 
-export function approvalHandlers(port: ApprovalPort, where: string): ButtonHandlers {
+export function buttonHandlers(port: ApprovalPort, snoozer: SnoozePort | undefined, where: string): ButtonHandlers {
   return {
     approve: async (id, by) => {
       const a = await port.approve(id, by);
@@ -25,6 +32,12 @@ export function approvalHandlers(port: ApprovalPort, where: string): ButtonHandl
     reject: async (id, by) => {
       await port.reject(id, by, `rejected in ${where}`);
       return { ok: true, text: `❌ Rejected by ${by}: action ${id} will not run.` };
+    },
+    snooze: async (issueId, by) => {
+      if (!snoozer) throw new AppError('CONFLICT', 'snoozing is not available on this agent');
+      const s = await snoozer.snooze(issueId, by, { duration: '1h', comment: `snoozed from ${where}` });
+      const until = s.ends_at === null ? '' : ` until ${new Date(s.ends_at).toISOString().slice(11, 16)} UTC`;
+      return { ok: true, text: `💤 Snoozed by ${by}${until}: no messages and no automatic action on ${issueId} (${s.id}); the action still waits for a decision.` };
     },
   };
 }
@@ -49,12 +62,12 @@ export async function runButton(
   const outcome = await Promise.race([decision.then((r) => ({ r }), (err: unknown) => ({ err })), timer]);
   if (outcome === 'pending') {
     decision.catch((err: unknown) => options.logger.warn({ targetId, err: errorMessage(err) }, 'button decision failed after the answer'));
-    return { ok: true, text: `${verb === 'approve' ? '✅ Approved' : '❌ Rejected'} by ${by}; see the issue page for the result.` };
+    return { ok: true, text: `${DONE[verb]} by ${by}; see the issue page for the result.` };
   }
   if ('r' in outcome) return outcome.r;
   const err = outcome.err;
-  if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'ACTION_DENIED')) {
-    return { ok: false, text: `⚠️ Not ${verb === 'approve' ? 'approved' : 'rejected'}: ${err.message}` };
+  if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND' || err.code === 'ACTION_DENIED' || err.code === 'INPUT_INVALID')) {
+    return { ok: false, text: `⚠️ Not ${DONE[verb]}: ${err.message}` };
   }
   options.logger.error({ targetId, err: errorMessage(err) }, 'button decision failed');
   return { ok: false, text: `Could not record the decision: ${errorMessage(err).slice(0, 200)}` };

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { approvalHandlers, deciderName, isButtonVerb, runButton, type ButtonHandlers } from './channel-buttons.js';
+import { buttonHandlers, deciderName, isButtonVerb, runButton, type ButtonHandlers , type SnoozePort } from './channel-buttons.js';
 import type { ApprovalPort } from './discord.js';
 
 export interface SlackInteractionChannel {
@@ -22,10 +22,12 @@ export interface InteractionStore {
 export interface SlackRouteDeps {
   channels: SlackInteractionChannel[];
   approvals: ApprovalPort;
+  /** The Snooze button (silences); absent: the button answers that snoozing is not available. */
+  snoozer?: SnoozePort | undefined;
   interactions: InteractionStore;
   logger: Logger;
   now?: () => number;
-  /** Extra buttons (snooze, acknowledge) replace or add handlers here; default: Approve / Reject. */
+  /** Other handlers for the buttons (tests); default: Approve / Reject / Snooze. */
   handlers?: ButtonHandlers;
   answerWithinMs?: number;
 }
@@ -63,7 +65,7 @@ function header(v: string | string[] | undefined): string | undefined {
 export const slackInteractionRoutes: FastifyPluginAsync<SlackRouteDeps> = async (scope, deps) => {
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'slack-interactions' });
-  const handlers = deps.handlers ?? approvalHandlers(deps.approvals, 'Slack');
+  const handlers = deps.handlers ?? buttonHandlers(deps.approvals, deps.snoozer, 'Slack');
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 65_536 }, (_req, body, done) => done(null, body));
 
@@ -108,7 +110,7 @@ export const slackInteractionRoutes: FastifyPluginAsync<SlackRouteDeps> = async 
     const result = await runButton(handlers, action.action_id, action.value, by, { answerWithinMs: deps.answerWithinMs ?? 2_000, logger: log });
     await deps.interactions.setInteractionOutcome(channel.name, id, `${action.action_id}:${result.ok ? 'ok' : 'refused'}`);
     log.info({ channel: channel.name, actionId: action.value, by, decision: action.action_id, ok: result.ok }, 'action decided in Slack');
-    respond(result.text, result.ok);
+    respond(result.text, result.ok && action.action_id !== 'snooze'); // a snooze leaves the decision open: keep the buttons
     return reply.code(200).send('');
   });
 };

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
-import { approvalHandlers, deciderName, runButton, type ButtonHandlers } from './channel-buttons.js';
+import { buttonHandlers, deciderName, runButton, type ButtonHandlers , type SnoozePort } from './channel-buttons.js';
 import type { ApprovalPort } from './discord.js';
 import type { InteractionStore } from './slack.js';
 import type { ButtonVerb } from '../../notify/channels/types.js';
@@ -20,6 +20,8 @@ export interface TelegramInteractionChannel {
 export interface TelegramRouteDeps {
   channels: TelegramInteractionChannel[];
   approvals: ApprovalPort;
+  /** The Snooze button (silences); absent: the button answers that snoozing is not available. */
+  snoozer?: SnoozePort | undefined;
   interactions: InteractionStore;
   logger: Logger;
   now?: () => number;
@@ -28,7 +30,7 @@ export interface TelegramRouteDeps {
 }
 
 /** callback_data prefixes → verbs (notify/channels/telegram.ts writes them). A new button adds its prefix here. */
-const VERB_OF: Record<string, ButtonVerb> = { ap: 'approve', rj: 'reject' };
+const VERB_OF: Record<string, ButtonVerb> = { ap: 'approve', rj: 'reject', sz: 'snooze' };
 
 const Update = z.object({
   update_id: z.number().int(),
@@ -56,7 +58,7 @@ function same(a: string, b: string): boolean {
 export const telegramWebhookRoutes: FastifyPluginAsync<TelegramRouteDeps> = async (scope, deps) => {
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'telegram-webhook' });
-  const handlers = deps.handlers ?? approvalHandlers(deps.approvals, 'Telegram');
+  const handlers = deps.handlers ?? buttonHandlers(deps.approvals, deps.snoozer, 'Telegram');
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 262_144 }, (_req, body, done) => done(null, body));
 
@@ -97,7 +99,7 @@ export const telegramWebhookRoutes: FastifyPluginAsync<TelegramRouteDeps> = asyn
     const by = deciderName('telegram', q.from.username, userId);
     const result = await runButton(handlers, verb, m[2]!, by, { answerWithinMs: deps.answerWithinMs ?? 2_000, logger: log });
     log.info({ channel: channel.name, actionId: m[2], by, decision: verb, ok: result.ok }, 'action decided in Telegram');
-    if (q.message) await channel.clearButtons(q.message.chat.id, q.message.message_id);
+    if (q.message && verb !== 'snooze') await channel.clearButtons(q.message.chat.id, q.message.message_id); // a snooze leaves the decision open
     return outcome(result.text, `${verb}:${result.ok ? 'ok' : 'refused'}`);
   });
 };
