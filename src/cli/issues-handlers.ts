@@ -43,18 +43,20 @@ export function renderIssue(detail: IssueDetail): string {
 export async function issuesList(ctx: CliContext, opts: { status?: string; severity?: Severity; server?: string; limit: number; json?: boolean }): Promise<void> {
   const statuses = parseIssueStatuses(opts.status);
   const { issues } = await ctx.store();
-  const list = await issues.list({
+  // One exchange with the database: the issues and every server's counts (a fleet shares one database).
+  const { issues: list, servers } = await issues.listWithServers({
     ...(statuses ? { statuses } : {}),
     ...(opts.severity ? { severity: opts.severity } : {}),
     ...(opts.server ? { serverId: opts.server } : {}),
     limit: opts.limit,
   });
   if (opts.json) return printJson(list);
-  if (list.length === 0) {
-    console.log(`no ${statuses ? statuses.join('/') : 'open'} issues`);
-    return;
+  if (list.length === 0) console.log(`no ${statuses ? statuses.join('/') : 'open'} issues${opts.server ? ` on ${opts.server}` : ''}`);
+  else console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], list.map(issueLine)));
+  if (servers.length > 1 || (servers.length === 1 && opts.server !== undefined && servers[0]!.server_id !== opts.server)) {
+    const line = servers.map((c) => `${safeText(c.server_id)} ${c.open + c.investigating} active / ${c.resolved} resolved`).join(' · ');
+    console.log(`servers (--server <id> to filter): ${line}`);
   }
-  console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], list.map(issueLine)));
 }
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {

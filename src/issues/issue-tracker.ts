@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Database, SqlExecutor } from '../store/database.js';
+import { isStaleWrite, type Database, type SqlExecutor } from '../store/database.js';
 import type { IssueRepository } from '../store/issue-repository.js';
 import { refusesEveryWrite } from '../store/sqlite-errors.js';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
@@ -35,6 +35,11 @@ interface Pending {
   step: IngestStep | undefined;
   resolve: (results: IngestResult[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** Another process created the active issue this group was about to create (the database's one-active-issue rule). */
+function isActiveIssueConflict(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE/i.test(error.message) && /issues\.(server_id|alert_fingerprint)|issues_one_active_per_alert/.test(error.message);
 }
 
 /** Most events one group commit takes, so one transaction stays short under a storm. */
@@ -73,6 +78,15 @@ export class IssueTracker {
    */
   readonly #deferred = new Map<string, { firings: number; lastSeen: number }>();
   readonly #fingerprints = new Map<string, string>();
+  /**
+   * A remote database, first attempt of a group: every write is queued (the group commit is one exchange) and guarded
+   * by what this process knows — the cache, and `#view`, read in one exchange before the transaction. A guard that
+   * fails (another process changed the row) rolls the whole group back and it runs again with `#pipelined` off:
+   * answers awaited inside the transaction, the database deciding at each step.
+   */
+  #pipelined = false;
+  /** Active and latest resolved issue per server + fingerprint for the keys the cache does not hold (pipelined only). */
+  #view: Map<string, { active: Issue | undefined; resolved: Issue | undefined }> | undefined;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
 
@@ -148,14 +162,18 @@ export class IssueTracker {
    * caller fails, the transaction is rolled back and the group is run again with each caller in its own savepoint, so
    * only the failing caller is refused.
    */
-  async #commitGroup(group: Pending[], isolated = false): Promise<void> {
+  async #commitGroup(group: Pending[], isolated = false, awaitAnswers = false): Promise<void> {
     type Outcome = { ok: true; results: IngestResult[]; changes: IssueChange[]; after: AfterCommit[] } | { ok: false; error: unknown };
     const outcomes: Outcome[] = [];
     let callerFailed = false;
+    const pipelined = this.#db.remote && !awaitAnswers;
     try {
+      const looked = pipelined ? await this.#lookUp(group) : undefined;
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
         this.#deferred.clear();
+        this.#pipelined = pipelined;
+        this.#view = looked ? new Map(looked) : undefined;
         await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
@@ -166,7 +184,7 @@ export class IssueTracker {
             const after = await this.#runHooks(tx, changes);
             if (pending.step) await pending.step(tx);
             if (isolated) {
-              await this.#writeDeferred(tx);
+              this.#writeDeferred(tx);
               await tx.run(`RELEASE ingest_${i}`);
             }
             outcomes.push({ ok: true, results, changes, after });
@@ -185,11 +203,13 @@ export class IssueTracker {
             outcomes.push({ ok: false, error });
           }
         }
-        await this.#writeDeferred(tx);
+        this.#writeDeferred(tx);
       });
     } catch (error) {
       this.#active.clear();
       this.#deferred.clear();
+      // A guard refused a queued write (another process changed a row this group assumed): decide again, awaiting answers.
+      if (pipelined && (isStaleWrite(error) || isActiveIssueConflict(error))) return this.#commitGroup(group, isolated, true);
       // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
       if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
@@ -204,6 +224,27 @@ export class IssueTracker {
       pending.resolve(outcome.results);
     });
     if (committed.length > 0) this.#notify(committed);
+  }
+
+  /** One exchange: what the database holds for the keys of the group the cache does not know. */
+  async #lookUp(group: Pending[]): Promise<Map<string, { active: Issue | undefined; resolved: Issue | undefined }>> {
+    const keys = new Map<string, { serverId: string; fingerprint: string }>();
+    for (const pending of group) {
+      for (const event of pending.events) {
+        const fingerprint = this.#fingerprint(event);
+        const key = `${event.server_id}\u0000${fingerprint}`;
+        if (!this.#active.has(key) && !keys.has(key)) keys.set(key, { serverId: event.server_id, fingerprint });
+      }
+    }
+    const view = new Map<string, { active: Issue | undefined; resolved: Issue | undefined }>();
+    if (keys.size === 0) return view;
+    const found = await this.#repo.lookupMany([...keys.values()]);
+    [...keys.keys()].forEach((key, i) => {
+      const seen = found[i]!;
+      view.set(key, seen);
+      if (seen.active) this.#active.set(key, { issue: seen.active, epoch: this.#epoch });
+    });
+    return view;
   }
 
   async #runHooks(tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit[]> {
@@ -246,7 +287,17 @@ export class IssueTracker {
     let keyClaimed = false;
     // A plain repeat firing of an issue this process knows to be active: no lookup, one conditional write. An
     // escalation takes the full path, which reads the severity from the database.
-    if (cached && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
+    if (cached && this.#pipelined && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
+      // Remote: nothing awaited. A duplicate key, or an issue changed by another process, fails the guard.
+      if (event.event_key !== undefined) this.#repo.queueIngestKey(tx, event.source, event.event_key, cached.id, now);
+      const updated: Issue = { ...cached, ...this.#countQueued(tx, cached, event.occurred_at) };
+      const comment = firedAgainComment(event, updated.alert_count, this.#policy);
+      if (comment) this.#repo.queueComment(tx, updated.id, comment, now);
+      this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
+      changes.push({ kind: 'fired', issue: updated, event });
+      return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
+    }
+    if (cached && !this.#pipelined && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
       if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, cached.id, now))) {
         return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
       }
@@ -255,21 +306,26 @@ export class IssueTracker {
       if (fresh) {
         const updated: Issue = { ...cached, ...fresh };
         const comment = firedAgainComment(event, updated.alert_count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, updated.id, comment, now);
+        if (comment) this.#repo.queueComment(tx, updated.id, comment, now);
         this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
         changes.push({ kind: 'fired', issue: updated, event });
         return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
       }
       this.#active.delete(cacheKey); // resolved or closed elsewhere: decide from the database
     }
-    await this.#writeDeferred(tx); // the full path reads issues: they must hold every firing counted so far
-    const active = await this.#repo.findActive(tx, event.server_id, fingerprint);
-    const lastResolved = active || event.status === 'CLEAR' ? undefined : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
+    this.#writeDeferred(tx); // the full path reads issues: they must hold every firing counted so far
+    const known = this.#known(cacheKey);
+    const active = known ? known.active : await this.#repo.findActive(tx, event.server_id, fingerprint);
+    const lastResolved = active || event.status === 'CLEAR' ? undefined : known ? known.resolved : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
     const step = decideStep(event, active, lastResolved, this.#policy);
+    // What the decision was made from, when it was read before the transaction: each write checks it still holds.
+    const expect = (issue: Issue) => (known ? { status: issue.status, alert_count: issue.alert_count } : undefined);
     // Only reads so far: the idempotency key is claimed now, with the issue it goes to, before any write.
     const issueId = step.kind === 'create' ? newIssueId(now) : step.kind === 'ignore' ? (active?.id ?? null) : step.issue.id;
     if (keyClaimed) {
       await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key!, issueId);
+    } else if (known && event.event_key !== undefined) {
+      this.#repo.queueIngestKey(tx, event.source, event.event_key, issueId, now);
     } else if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
       return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     }
@@ -295,8 +351,8 @@ export class IssueTracker {
           alert_count: 1,
           metadata: { fingerprint_inputs: inputs, ...(event.units ? { units: event.units } : {}) },
         };
-        await this.#repo.insert(tx, issue);
-        await this.#repo.addComment(tx, issue.id, firstDetectedComment(event), now);
+        this.#repo.queueInsert(tx, issue); // guarded by the index issues_one_active_per_alert
+        this.#repo.queueComment(tx, issue.id, firstDetectedComment(event), now);
         change = { kind: 'created', issue, event };
         break;
       }
@@ -304,10 +360,10 @@ export class IssueTracker {
         const issue = step.issue;
         const count = issue.alert_count + 1;
         const severity = step.escalate ? 'critical' : issue.severity;
-        await this.#repo.recordFiring(tx, issue.id, event.occurred_at, severity);
+        this.#repo.queueUpdate(tx, issue.id, { alert_count: count, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at), severity }, expect(issue));
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
-        if (step.escalate) await this.#repo.addComment(tx, issue.id, escalationComment(event), now);
+        if (comment) this.#repo.queueComment(tx, issue.id, comment, now);
+        if (step.escalate) this.#repo.queueComment(tx, issue.id, escalationComment(event), now);
         const updated = { ...issue, alert_count: count, severity, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = step.escalate
           ? { kind: 'escalated', issue: updated, event, previousSeverity: issue.severity }
@@ -321,15 +377,13 @@ export class IssueTracker {
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         const minutesSince = Math.max(0, Math.round((event.occurred_at - (issue.resolved_at ?? event.occurred_at)) / 60_000));
         const metadata = { ...flap.metadata, reopen_count: (issue.metadata.reopen_count ?? 0) + 1 };
-        await this.#repo.update(tx, issue.id, {
-          status: 'open',
-          resolved_at: null,
-          alert_count: count,
-          severity,
-          last_seen_at: Math.max(issue.last_seen_at, event.occurred_at),
-          metadata,
-        });
-        await this.#repo.addComment(
+        this.#repo.queueUpdate(
+          tx,
+          issue.id,
+          { status: 'open', resolved_at: null, alert_count: count, severity, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at), metadata },
+          expect(issue),
+        );
+        this.#repo.queueComment(
           tx,
           issue.id,
           statusChangeComment('open', `Alert fired again ${minutesSince} min after it was resolved (reopened)`, {
@@ -340,7 +394,7 @@ export class IssueTracker {
           now,
         );
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, comment, now);
+        if (comment) this.#repo.queueComment(tx, issue.id, comment, now);
         const updated: Issue = { ...issue, status: 'open', resolved_at: null, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = { kind: 'reopened', issue: updated, event, previousStatus: 'resolved', previousSeverity: issue.severity, flappingStarted: flap.started };
         break;
@@ -349,17 +403,17 @@ export class IssueTracker {
         // A firing that happened before the issue resolved: counted (never lose an event), but it does not reopen.
         const issue = step.issue;
         const count = issue.alert_count + 1;
-        await this.#repo.update(tx, issue.id, { alert_count: count });
+        this.#repo.queueUpdate(tx, issue.id, { alert_count: count }, expect(issue));
         const comment = firedAgainComment(event, count, this.#policy);
-        if (comment) await this.#repo.addComment(tx, issue.id, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
+        if (comment) this.#repo.queueComment(tx, issue.id, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
         change = { kind: 'late', issue: { ...issue, alert_count: count }, event };
         break;
       }
       case 'resolve': {
         const issue = step.issue;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
-        await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
-        await this.#repo.addComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' }), now);
+        this.#repo.queueUpdate(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata }, expect(issue));
+        this.#repo.queueComment(tx, issue.id, statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' }), now);
         const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
         change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
         break;
@@ -367,6 +421,10 @@ export class IssueTracker {
     }
     changes.push(change);
     this.#remember(change.issue);
+    if (this.#view) {
+      const isActive = change.issue.status === 'open' || change.issue.status === 'investigating';
+      this.#view.set(cacheKey, { active: isActive ? change.issue : undefined, resolved: change.issue.status === 'resolved' ? change.issue : known?.resolved });
+    }
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
   }
 
@@ -392,11 +450,36 @@ export class IssueTracker {
     return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
   }
 
-  async #writeDeferred(tx: SqlExecutor): Promise<void> {
+  #writeDeferred(tx: SqlExecutor): void {
     for (const [issueId, d] of this.#deferred) {
-      if (d.firings > 0) await this.#repo.addFirings(tx, issueId, d.firings, d.lastSeen);
+      if (d.firings > 0) this.#repo.addFirings(tx, issueId, d.firings, d.lastSeen);
     }
     this.#deferred.clear();
+  }
+
+  /** Pipelined: one more firing of a cached active issue, guarded by its count (the first in this transaction). */
+  #countQueued(tx: SqlExecutor, cached: Issue, occurredAt: number): Pick<Issue, 'alert_count' | 'last_seen_at'> {
+    const deferred = this.#deferred.get(cached.id);
+    if (deferred) {
+      deferred.firings++;
+      deferred.lastSeen = Math.max(deferred.lastSeen, occurredAt);
+    } else {
+      this.#repo.queueFiringIfUnchanged(tx, cached.id, cached.alert_count, occurredAt);
+      this.#deferred.set(cached.id, { firings: 0, lastSeen: Math.max(cached.last_seen_at, occurredAt) });
+    }
+    return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
+  }
+
+  /**
+   * Pipelined: what this process knows of a key without asking (the cache, else the view read before the transaction);
+   * undefined when it must be read in the transaction.
+   */
+  #known(cacheKey: string): { active: Issue | undefined; resolved: Issue | undefined } | undefined {
+    if (!this.#pipelined || !this.#view) return undefined;
+    const cached = this.#active.get(cacheKey)?.issue;
+    const seen = this.#view.get(cacheKey);
+    if (cached) return { active: cached, resolved: seen?.resolved };
+    return seen;
   }
 
   /** Runs first in every ingest transaction, under the write lock: nobody else can write until it commits. */

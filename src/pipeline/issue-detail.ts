@@ -11,8 +11,12 @@ export interface IssueDetail extends Issue {
 export type IssueDetailSource = (issueId: string) => Promise<Record<string, unknown>[]>;
 
 /** The issue row, its comments oldest first and its actions: one shape for the CLI's --json and the HTTP API. */
+/** `id` may be a unique prefix. The issue and its comments are one exchange, its actions another. */
 export async function loadIssueDetail(issues: IssueRepository, id: string, actions?: IssueDetailSource): Promise<IssueDetail> {
-  const issue = await issues.get(id);
-  if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${id}"`);
-  return { ...issue, comments: await issues.comments(id), actions: actions ? await actions(id) : [] };
+  const found = await issues.findWithComments(id);
+  if (!found) {
+    await issues.resolveId(id); // says why: no such issue, or which issues an ambiguous prefix matches
+    throw new AppError('NOT_FOUND', `no issue with id "${id}"`);
+  }
+  return { ...found.issue, comments: found.comments, actions: actions ? await actions(found.issue.id) : [] };
 }
