@@ -61,7 +61,7 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
-  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions);
+  const detail = await loadIssueDetail(store.issues, id, store.issueActions); // a unique prefix too, in one exchange
   if (opts.json) return printJson(detail);
   console.log(renderIssue(detail));
 }

@@ -42,6 +42,16 @@ function isActiveIssueConflict(error: unknown): boolean {
   return error instanceof Error && /UNIQUE/i.test(error.message) && /issues\.(server_id|alert_fingerprint)|issues_one_active_per_alert/.test(error.message);
 }
 
+/**
+ * Group commits on their way to a remote database at once. Each is one batch; the next is planned while the others
+ * travel, from what this process expects them to leave (its cache). Every write is guarded, so a batch applied in
+ * another order, or after a batch that failed, fails its guards and is decided again, awaiting the database's
+ * answers: counts stay exact. Over a 50 ms round trip one group at a time caps ingest at about 1,000 requests/s
+ * however many wait; a few in flight keep sqld busy.
+ */
+const MAX_REMOTE_GROUPS_IN_FLIGHT = 4;
+const REMOTE_GATHER_MS = 1;
+
 /** Most events one group commit takes, so one transaction stays short under a storm. */
 const MAX_GROUP_EVENTS = 5_000;
 
@@ -87,8 +97,15 @@ export class IssueTracker {
   #pipelined = false;
   /** Active and latest resolved issue per server + fingerprint for the keys the cache does not hold (pipelined only). */
   #view: Map<string, { active: Issue | undefined; resolved: Issue | undefined }> | undefined;
+  /** Pipelined: idempotency keys this transaction claimed, and those not yet queued. */
+  readonly #claimedKeys = new Set<string>();
+  #queuedKeys: { source: string; eventKey: string; issueId: string | null }[] = [];
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
+  /** Group commits sent and not yet answered (one at a time on a local file; a few on a remote database). */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Groups waiting to be sent again alone after a guard failed: no new group starts meanwhile. */
+  #retrying = 0;
 
   constructor(repo: IssueRepository, options: { policy?: IssuePolicy; now?: () => number } = {}) {
     this.#repo = repo;
@@ -124,7 +141,7 @@ export class IssueTracker {
 
   /** Waits for every queued ingest to be committed (used at shutdown). */
   async drain(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    while (this.#flushing || this.#inFlight.size > 0) await (this.#flushing ?? Promise.all(this.#inFlight));
   }
 
   /**
@@ -132,7 +149,9 @@ export class IssueTracker {
    * only after it. Starting the flush from setImmediate lets everything already received join the next group commit.
    */
   async #flushSoon(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // A remote commit costs a network round trip: a millisecond more to gather callers makes groups fuller.
+    if (this.#db.remote) await new Promise<void>((resolve) => setTimeout(resolve, REMOTE_GATHER_MS));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#flush();
   }
 
@@ -141,8 +160,11 @@ export class IssueTracker {
    * arriving at any moment either sees a running flush that will take it, or starts a new one.
    */
   async #flush(): Promise<void> {
+    const maxInFlight = this.#db.remote ? MAX_REMOTE_GROUPS_IN_FLIGHT : 1;
     try {
-      while (this.#queue.length > 0) {
+      for (;;) {
+        while (this.#inFlight.size >= maxInFlight || this.#retrying > 0) await Promise.race(this.#inFlight);
+        if (this.#queue.length === 0) break;
         const group: Pending[] = [];
         let size = 0;
         while (this.#queue.length > 0 && (group.length === 0 || size + this.#queue[0]!.events.length <= MAX_GROUP_EVENTS)) {
@@ -150,7 +172,8 @@ export class IssueTracker {
           group.push(next);
           size += next.events.length;
         }
-        await this.#commitGroup(group);
+        const commit: Promise<void> = this.#commitGroup(group).finally(() => this.#inFlight.delete(commit));
+        this.#inFlight.add(commit);
       }
     } finally {
       this.#flushing = undefined;
@@ -162,11 +185,11 @@ export class IssueTracker {
    * caller fails, the transaction is rolled back and the group is run again with each caller in its own savepoint, so
    * only the failing caller is refused.
    */
-  async #commitGroup(group: Pending[], isolated = false, awaitAnswers = false): Promise<void> {
+  async #commitGroup(group: Pending[], isolated = false, attempt: 'pipelined' | 'pipelined-again' | 'awaiting-answers' = 'pipelined'): Promise<void> {
     type Outcome = { ok: true; results: IngestResult[]; changes: IssueChange[]; after: AfterCommit[] } | { ok: false; error: unknown };
     const outcomes: Outcome[] = [];
     let callerFailed = false;
-    const pipelined = this.#db.remote && !awaitAnswers;
+    const pipelined = this.#db.remote && attempt !== 'awaiting-answers';
     try {
       const looked = pipelined ? await this.#lookUp(group) : undefined;
       await this.#db.transaction(async (tx) => {
@@ -174,6 +197,8 @@ export class IssueTracker {
         this.#deferred.clear();
         this.#pipelined = pipelined;
         this.#view = looked ? new Map(looked) : undefined;
+        this.#claimedKeys.clear();
+        this.#queuedKeys = [];
         await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
@@ -192,6 +217,7 @@ export class IssueTracker {
             callerFailed = true;
             if (!isolated) throw error;
             this.#deferred.clear(); // this caller's own counts, rolled back with it (earlier callers' were written)
+            for (const k of this.#queuedKeys.splice(0)) this.#claimedKeys.delete(`${k.source}\u0000${k.eventKey}`);
             try {
               await tx.run(`ROLLBACK TO ingest_${i}`);
               await tx.run(`RELEASE ingest_${i}`);
@@ -206,10 +232,21 @@ export class IssueTracker {
         this.#writeDeferred(tx);
       });
     } catch (error) {
+      // Not #deferred: another group may be planning now (each transaction starts with it empty).
       this.#active.clear();
-      this.#deferred.clear();
       // A guard refused a queued write (another process changed a row this group assumed): decide again, awaiting answers.
-      if (pipelined && (isStaleWrite(error) || isActiveIssueConflict(error))) return this.#commitGroup(group, isolated, true);
+      if (pipelined && (isStaleWrite(error) || isActiveIssueConflict(error))) {
+        if (attempt === 'pipelined-again') return this.#commitGroup(group, isolated, 'awaiting-answers');
+        // Usually a batch of this process applied out of order: once the others in flight are answered, a fresh
+        // read and one more batch settle it; only then answers are awaited statement by statement.
+        this.#retrying++;
+        try {
+          while (this.#inFlight.size > this.#retrying) await Promise.race(this.#inFlight);
+          return await this.#commitGroup(group, isolated, 'pipelined-again');
+        } finally {
+          this.#retrying--;
+        }
+      }
       // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
       if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
@@ -242,7 +279,8 @@ export class IssueTracker {
     [...keys.keys()].forEach((key, i) => {
       const seen = found[i]!;
       view.set(key, seen);
-      if (seen.active) this.#active.set(key, { issue: seen.active, epoch: this.#epoch });
+      // A group planned meanwhile may have cached a newer state of it: keep that one.
+      if (seen.active && !this.#active.has(key)) this.#active.set(key, { issue: seen.active, epoch: this.#epoch });
     });
     return view;
   }
@@ -289,7 +327,7 @@ export class IssueTracker {
     // escalation takes the full path, which reads the severity from the database.
     if (cached && this.#pipelined && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
       // Remote: nothing awaited. A duplicate key, or an issue changed by another process, fails the guard.
-      if (event.event_key !== undefined) this.#repo.queueIngestKey(tx, event.source, event.event_key, cached.id, now);
+      if (!this.#claimQueued(event, cached.id)) return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
       const updated: Issue = { ...cached, ...this.#countQueued(tx, cached, event.occurred_at) };
       const comment = firedAgainComment(event, updated.alert_count, this.#policy);
       if (comment) this.#repo.queueComment(tx, updated.id, comment, now);
@@ -324,8 +362,8 @@ export class IssueTracker {
     const issueId = step.kind === 'create' ? newIssueId(now) : step.kind === 'ignore' ? (active?.id ?? null) : step.issue.id;
     if (keyClaimed) {
       await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key!, issueId);
-    } else if (known && event.event_key !== undefined) {
-      this.#repo.queueIngestKey(tx, event.source, event.event_key, issueId, now);
+    } else if (known) {
+      if (!this.#claimQueued(event, issueId)) return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     } else if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
       return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     }
@@ -455,6 +493,20 @@ export class IssueTracker {
       if (d.firings > 0) this.#repo.addFirings(tx, issueId, d.firings, d.lastSeen);
     }
     this.#deferred.clear();
+    if (this.#queuedKeys.length > 0) this.#repo.queueIngestKeys(tx, this.#queuedKeys.splice(0), this.#now());
+  }
+
+  /**
+   * Pipelined: claims an event's idempotency key without a statement of its own (written with the others by
+   * #writeDeferred); false when this transaction already took it. A key claimed before fails the guard.
+   */
+  #claimQueued(event: AlertEvent, issueId: string | null): boolean {
+    if (event.event_key === undefined) return true;
+    const key = `${event.source}\u0000${event.event_key}`;
+    if (this.#claimedKeys.has(key)) return false;
+    this.#claimedKeys.add(key);
+    this.#queuedKeys.push({ source: event.source, eventKey: event.event_key, issueId });
+    return true;
   }
 
   /** Pipelined: one more firing of a cached active issue, guarded by its count (the first in this transaction). */

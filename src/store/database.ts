@@ -25,14 +25,14 @@ export interface SqlExecutor {
   /**
    * A write of a transaction whose result the caller does not need. It runs in order with the transaction's other
    * statements, but a remote database receives it with the next statement that needs an answer, or with the commit:
-   * a transaction made of queued writes is one round trip. With `expectOneRow`, a write that changes no row fails the
-   * transaction with a StaleWriteError (what the caller assumed about the row no longer holds; nothing is committed).
-   * Only inside a transaction.
+   * a transaction made of queued writes is one round trip. With `expectChanges`, a write that changes another number
+   * of rows fails the transaction with a StaleWriteError (what the caller assumed about the rows no longer holds;
+   * nothing is committed). Only inside a transaction.
    */
-  queue(sql: string, args?: SqlArgs, options?: { expectOneRow?: boolean }): void;
+  queue(sql: string, args?: SqlArgs, options?: { expectChanges?: number }): void;
 }
 
-/** A queued write expected to change one row changed none: the transaction was rolled back, nothing is committed. */
+/** A queued write changed another number of rows than expected: the transaction was rolled back, nothing is committed. */
 export class StaleWriteError extends Error {
   readonly code = 'STALE_WRITE';
   constructor(sql: string) {

@@ -128,11 +128,19 @@ export class IssueRepository {
   // ---- queued writes for a remote database: no answer awaited, the database decides through guards ----
 
   /**
-   * Claims an idempotency key, queued: a key already claimed fails the transaction (StaleWriteError), and the caller
-   * decides again with answers awaited. Duplicates are rare; the common delivery costs no round trip.
+   * Claims idempotency keys, queued, a few hundred per statement: a key already claimed fails the transaction
+   * (StaleWriteError), and the caller decides again with answers awaited. Duplicates are rare; the common delivery
+   * costs no round trip and no statement of its own.
    */
-  queueIngestKey(tx: SqlExecutor, source: string, eventKey: string, issueId: string | null, now: number): void {
-    tx.queue('INSERT OR IGNORE INTO ingest_keys (source, event_key, issue_id, created_at) VALUES (?, ?, ?, ?)', [source, eventKey, issueId, now], { expectOneRow: true });
+  queueIngestKeys(tx: SqlExecutor, keys: readonly { source: string; eventKey: string; issueId: string | null }[], now: number): void {
+    for (let i = 0; i < keys.length; i += 500) {
+      const part = keys.slice(i, i + 500);
+      tx.queue(
+        `INSERT OR IGNORE INTO ingest_keys (source, event_key, issue_id, created_at) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        part.flatMap((k) => [k.source, k.eventKey, k.issueId, now]),
+        { expectChanges: part.length },
+      );
+    }
   }
 
   /**
@@ -144,7 +152,7 @@ export class IssueRepository {
       `UPDATE issues SET alert_count = alert_count + 1, last_seen_at = MAX(last_seen_at, ?)
        WHERE id = ? AND status IN ('open', 'investigating') AND alert_count = ?`,
       [occurredAt, issueId, expectedCount],
-      { expectOneRow: true },
+      { expectChanges: 1 },
     );
   }
 
@@ -171,7 +179,7 @@ export class IssueRepository {
     const sets = entries.map(([k]) => `${k} = ?`).join(', ');
     const values = entries.map(([k, v]) => (k === 'metadata' ? JSON.stringify(v) : (v as SqlValue)));
     if (!expect) return tx.queue(`UPDATE issues SET ${sets} WHERE id = ?`, [...values, issueId]);
-    tx.queue(`UPDATE issues SET ${sets} WHERE id = ? AND status = ? AND alert_count = ?`, [...values, issueId, expect.status, expect.alert_count], { expectOneRow: true });
+    tx.queue(`UPDATE issues SET ${sets} WHERE id = ? AND status = ? AND alert_count = ?`, [...values, issueId, expect.status, expect.alert_count], { expectChanges: 1 });
   }
 
   queueComment(tx: SqlExecutor, issueId: string, comment: NewComment, now: number): void {

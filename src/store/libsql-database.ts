@@ -14,6 +14,7 @@ import {
   type WriteFailure,
 } from './database.js';
 import { isLockStolen, remoteProblem } from './libsql-errors.js';
+import { isBusy } from './sqlite-errors.js';
 
 function toRows(rs: { columns: string[]; rows: ArrayLike<unknown>[] }): Row[] {
   return Array.from(rs.rows, (r) => {
@@ -33,10 +34,11 @@ function runResult(r: ResultSet): RunResult {
 const statement = (sql: string, args?: SqlArgs): InStatement => ({ sql, args: (args ?? []) as InArgs });
 
 /**
- * Follows a queued write that must change one row: inserts into write_guards (migration 0010) when it changed none,
- * which its CHECK refuses, so the batch fails and rolls back. `changes()` is the row count of the statement before.
+ * Follows a queued write that must change a known number of rows: inserts into write_guards (migration 0010) when it
+ * changed another number, which its CHECK refuses, so the batch fails and rolls back. `changes()` is the row count of
+ * the statement before it on the same connection.
  */
-const GUARD = 'INSERT INTO write_guards (stale) SELECT 1 WHERE changes() <> 1';
+const guard = (expected: number): InStatement => ({ sql: 'INSERT INTO write_guards (stale) SELECT 1 WHERE changes() <> ?', args: [expected] });
 
 function isGuardFailure(error: unknown): boolean {
   return error instanceof Error && /stale_write/.test(error.message);
@@ -50,7 +52,7 @@ function isGuardFailure(error: unknown): boolean {
  */
 class PipelinedTransaction implements SqlExecutor {
   readonly #client: Client;
-  #pending: { stmt: InStatement; guarded: boolean }[] = [];
+  #pending: { stmt: InStatement; expectChanges: number | undefined }[] = [];
   #tx: Transaction | undefined;
 
   constructor(client: Client) {
@@ -61,7 +63,7 @@ class PipelinedTransaction implements SqlExecutor {
     const out: InStatement[] = [];
     for (const p of this.#pending) {
       out.push(p.stmt);
-      if (p.guarded) out.push(GUARD);
+      if (p.expectChanges !== undefined) out.push(guard(p.expectChanges));
     }
     this.#pending = [];
     return out;
@@ -77,14 +79,21 @@ class PipelinedTransaction implements SqlExecutor {
   all = async (sql: string, args?: SqlArgs): Promise<Row[]> => toRows(await this.#send(sql, args));
   get = async (sql: string, args?: SqlArgs): Promise<Row | undefined> => toRows(await this.#send(sql, args))[0];
   run = async (sql: string, args?: SqlArgs): Promise<RunResult> => runResult(await this.#send(sql, args));
-  queue = (sql: string, args?: SqlArgs, options?: { expectOneRow?: boolean }): void => {
-    this.#pending.push({ stmt: statement(sql, args), guarded: options?.expectOneRow === true });
+  queue = (sql: string, args?: SqlArgs, options?: { expectChanges?: number }): void => {
+    this.#pending.push({ stmt: statement(sql, args), expectChanges: options?.expectChanges });
   };
+
+  /** Nothing was sent yet: the whole transaction is the one batch commit() sends. */
+  get singleBatch(): boolean {
+    return this.#tx === undefined;
+  }
+
+  #batch: InStatement[] | undefined;
 
   async commit(): Promise<void> {
     if (!this.#tx) {
-      const stmts = this.#take();
-      if (stmts.length > 0) await this.#client.batch(stmts, 'write').catch(translateGuard);
+      this.#batch ??= this.#take(); // kept: a batch refused whole (SQLITE_BUSY) is sent again as it was
+      if (this.#batch.length > 0) await this.#client.batch(this.#batch, 'write').catch(translateGuard);
       return;
     }
     if (this.#pending.length > 0) await this.#tx.batch(this.#take()).catch(translateGuard);
@@ -108,6 +117,7 @@ function translateGuard(err: unknown): never {
 
 /** How often a transaction whose write lock sqld took back (TRANSACTION_TIMEOUT: rolled back) is run again. */
 const LOCK_STOLEN_ATTEMPTS = 3;
+const BUSY_BATCH_ATTEMPTS = 3;
 
 /**
  * Turso / libSQL server (libsql:// or https:// + auth token), or a file: URL. Concurrent write transactions on one
@@ -123,6 +133,8 @@ export class LibsqlDatabase implements Database {
   readonly #outcomes = new WriteOutcomes();
   #roundTrips = 0;
   #closed = false;
+  /** Single-batch transactions sent and not yet answered. */
+  readonly #sending = new Set<Promise<void>>();
 
   constructor(url: string, authToken?: string) {
     this.remote = !url.startsWith('file:');
@@ -185,24 +197,58 @@ export class LibsqlDatabase implements Database {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.#outcomes.track(
-      this.#writes.run(async () => {
-        for (let attempt = 1; ; attempt++) {
-          const tx = new PipelinedTransaction(this.#client);
+      new Promise<T>((resolve, reject) => {
+        const fail = (err: unknown) => {
           try {
-            const result = await fn(tx);
-            await tx.commit();
-            return result;
-          } catch (err) {
-            await tx.rollback();
-            // The lock was taken back and the transaction rolled back by the server: run it again.
-            if (isLockStolen(err) && attempt < LOCK_STOLEN_ATTEMPTS) continue;
             this.#explain(err, true);
-          } finally {
-            tx.close();
+          } catch (explained) {
+            reject(explained);
           }
-        }
+        };
+        void this.#writes.run(async () => {
+          for (let attempt = 1; ; attempt++) {
+            const tx = new PipelinedTransaction(this.#client);
+            try {
+              const result = await fn(tx);
+              if (tx.singleBatch) {
+                // One batch holds the whole transaction: the server applies it atomically whenever it arrives, so
+                // the next transaction may be planned while it travels (callers guard what they assumed).
+                const sent = this.#sendBatch(tx).then(() => resolve(result), fail);
+                this.#sending.add(sent);
+                void sent.finally(() => this.#sending.delete(sent));
+                return;
+              }
+              await tx.commit();
+              resolve(result);
+              return;
+            } catch (err) {
+              await tx.rollback();
+              // The lock was taken back and the transaction rolled back by the server: run it again.
+              if (isLockStolen(err) && attempt < LOCK_STOLEN_ATTEMPTS) continue;
+              fail(err);
+              return;
+            } finally {
+              tx.close();
+            }
+          }
+        });
       }),
     );
+  }
+
+  /**
+   * Commits a single-batch transaction. A batch that met the write lock held too long by another writer (SQLITE_BUSY
+   * after sqld's busy timeout) was rolled back whole: it is sent again, a bounded number of times.
+   */
+  async #sendBatch(tx: PipelinedTransaction): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await tx.commit();
+      } catch (err) {
+        if (!isBusy(err) || attempt >= BUSY_BATCH_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 20 * attempt));
+      }
+    }
   }
 
   async externalWriteMarker(): Promise<number | undefined> {
@@ -218,6 +264,7 @@ export class LibsqlDatabase implements Database {
     if (this.#closed) return;
     this.#closed = true;
     await this.#writes.run(async () => undefined);
+    await Promise.all(this.#sending);
     this.#client.close();
   }
 }

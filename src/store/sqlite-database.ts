@@ -73,7 +73,7 @@ export class SqliteDatabase implements Database {
     queue: (sql, args, options) => {
       if (!this.#db.inTransaction) throw new Error('queue() runs only inside a transaction');
       const r = this.#prepare(sql).run(...this.#bind(args));
-      if (options?.expectOneRow && r.changes !== 1) throw new StaleWriteError(sql);
+      if (options?.expectChanges !== undefined && r.changes !== options.expectChanges) throw new StaleWriteError(sql);
     },
   };
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -126,4 +127,44 @@ export async function startSqld(options: { timeoutMs?: number } = {}): Promise<S
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface CountingProxy {
+  /** `libsql://127.0.0.1:PORT?tls=0` through the proxy. */
+  url: string;
+  /** HTTP requests passed to sqld so far: each one is a network round trip of the client. */
+  requests: number;
+  /** The request paths, in order (e.g. /v2/pipeline). */
+  paths: string[];
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of sqld that counts the requests it passes on: how round trips are counted from outside. */
+export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+  const counter: CountingProxy = { url: '', requests: 0, paths: [], close: async () => undefined };
+  const server = createHttpServer((req, res) => {
+    counter.requests++;
+    counter.paths.push(req.url ?? '');
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: targetPort, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  counter.url = `libsql://127.0.0.1:${port}?tls=0`;
+  counter.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return counter;
 }
