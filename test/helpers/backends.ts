@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { requirePeerForAll, skipWithout } from './peers.js';
-import { SQLD_MISSING, sqldBinary } from './sqld.js';
+import { SQLD_MISSING, sqldBinary, startSqld } from './sqld.js';
 
 /** Where a test's store lives: the embedded SQLite file, or a real sqld reached over libsql://127.0.0.1:PORT?tls=0. */
 export type BackendName = 'file' | 'sqld';
@@ -26,4 +28,15 @@ export function testedBackends(): Backend[] {
 
 export function requireBackend(backend: Backend): void {
   if (backend.name !== 'file') requirePeerForAll(backend.available, backend.missing);
+}
+
+/**
+ * A fresh empty database on the backend for a daemon or CLI under test: `file:` in a temp dir, or a fresh real sqld
+ * (stopped when the test finishes) with its token, to pass as database.url / database.authToken.
+ */
+export async function freshDatabase(backend: Backend, dir: string): Promise<{ url: string; authToken: string }> {
+  if (backend.name === 'file') return { url: `file:${join(dir, 'opsagent.db')}`, authToken: '' };
+  const sqld = await startSqld();
+  onTestFinished(() => sqld.stop());
+  return { url: sqld.url, authToken: sqld.token };
 }
