@@ -70,7 +70,7 @@ describe.each(testedBackends())('opsagent daemon on $label', (backend) => {
     // the database by name (never its token) and how long a write transaction to it took
     expect(report.store).toMatchObject({ ok: true, location: database.url.startsWith('file:') ? join(dir, 'opsagent.db') : database.url });
     expect(report.store.latency_ms).toEqual(expect.any(Number));
-    if (database.authToken) expect(JSON.stringify(report)).not.toContain(database.authToken);
+    expect(database.authToken === '' || !JSON.stringify(report).includes(database.authToken)).toBe(true);
 
     const res = await fetch(`${agent.url}/api/v1/webhooks/netdata`, {
       method: 'POST',
