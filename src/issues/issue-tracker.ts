@@ -49,7 +49,7 @@ function isActiveIssueConflict(error: unknown): boolean {
  * answers: counts stay exact. Over a 50 ms round trip one group at a time caps ingest at about 1,000 requests/s
  * however many wait; a few in flight keep sqld busy.
  */
-const MAX_REMOTE_GROUPS_IN_FLIGHT = 4;
+const MAX_REMOTE_GROUPS_IN_FLIGHT = 8;
 const REMOTE_GATHER_MS = 1;
 
 /** Most events one group commit takes, so one transaction stays short under a storm. */
