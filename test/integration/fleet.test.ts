@@ -54,10 +54,13 @@ describe.skipIf(skipWithout(available))('a fleet: two daemons on one sqld databa
     expect(answers.map((r) => r.status).every((s) => s === 202)).toBe(true);
 
     // Exact counts per server, whichever daemon reads them.
-    const { issues, counts } = (await (await fetch(`${agents[1]!.url}/api/v1/issues?limit=50`)).json()) as {
+    const { issues, counts, servers } = (await (await fetch(`${agents[1]!.url}/api/v1/issues?limit=50`)).json()) as {
       issues: { id: string; server_id: string; alert_count: number }[];
       counts: Record<string, number>;
+      servers: { server_id: string; open: number; investigating: number }[];
     };
+    // every server with its counts (what the dashboard shows as server links above the list)
+    expect(servers.map((s) => [s.server_id, s.open + s.investigating])).toEqual([['fleet-a', 3], ['fleet-b', 3]]);
     const perServer = (id: string) => issues.filter((i) => i.server_id === id).map((i) => i.alert_count).sort();
     expect(perServer('fleet-a')).toEqual([13, 13, 14]);
     expect(perServer('fleet-b')).toEqual([13, 13, 14]);
