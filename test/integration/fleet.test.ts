@@ -3,7 +3,8 @@ import { defaultConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import { runCli } from '../helpers/cli.js';
-import { requirePeerForAll, skipWithout } from '../helpers/peers.js';
+import { requirePeer, requirePeerForAll, skipWithout } from '../helpers/peers.js';
+import { NETDATA_MISSING, netdataBinary, startNetdata } from '../helpers/netdata.js';
 import { SQLD_MISSING, sqldBinary, startSqld } from '../helpers/sqld.js';
 import { tempDir } from '../helpers/temp-store.js';
 
@@ -89,4 +90,36 @@ describe.skipIf(skipWithout(available))('a fleet: two daemons on one sqld databa
     const list = await runCli(['issues-list', '--db', sqld.url], { env });
     expect(list.stdout).toContain('servers (--server <id> to filter): fleet-a 3 active / 0 resolved · fleet-b 3 active / 0 resolved');
   }, 60_000);
+
+  it.skipIf(skipWithout(netdataBinary() !== undefined))('polls each agent\'s own real Netdata into one database, each issue under its own server', async () => {
+    requirePeer(netdataBinary() !== undefined, NETDATA_MISSING);
+    const sqld = await startSqld();
+    onTestFinished(() => sqld.stop());
+    const agents: RunningAgent[] = [];
+    const netdatas = [];
+    for (const serverId of ['nd-a', 'nd-b']) {
+      const nd = await startNetdata();
+      onTestFinished(() => nd.stop());
+      netdatas.push(nd);
+      const config = defaultConfig({
+        opsagent: { serverId },
+        netdata: { url: nd.url, pollInterval: 0.3 },
+        server: { host: '127.0.0.1', port: 0 },
+        database: { url: sqld.url, authToken: sqld.token },
+        analysis: { enabled: false },
+      });
+      const agent = await startAgent(config, createLogger({ level: 'silent', pretty: false }), { home: tempDir() });
+      onTestFinished(() => agent.stop());
+      agents.push(agent);
+    }
+    await netdatas[0]!.raise('opsagent_test.cpu_usage', 'opsagent_test_cpu_usage', 95, 'CRITICAL');
+    await netdatas[1]!.raise('opsagent_test.cpu_usage', 'opsagent_test_cpu_usage', 96, 'CRITICAL');
+    const db = agents[0]!.store.db;
+    await until('both Netdata alarms', async () => (await db.all(`SELECT id FROM issues WHERE title = 'opsagent_test_cpu_usage'`)).length === 2);
+    const rows = await db.all(`SELECT server_id, alert_count, severity FROM issues WHERE title = 'opsagent_test_cpu_usage' ORDER BY server_id`);
+    expect(rows).toEqual([
+      { server_id: 'nd-a', alert_count: 1, severity: 'critical' },
+      { server_id: 'nd-b', alert_count: 1, severity: 'critical' },
+    ]);
+  }, 90_000);
 });
