@@ -74,7 +74,7 @@ async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeo
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
@@ -95,7 +95,7 @@ async function readyOrKill(child: ChildProcess, what: string, fn: () => Promise<
 }
 
 /** Sends the bodies with at most `concurrency` requests in flight over the target's keep-alive sockets. */
-async function storm(agent: Agent, url: URL, bodies: string[], concurrency: number): Promise<{ seconds: number; failed: number }> {
+export async function storm(agent: Agent, url: URL, bodies: string[], concurrency: number): Promise<{ seconds: number; failed: number }> {
   let next = 0;
   let failed = 0;
   const send = (body: string) =>

@@ -10,6 +10,8 @@ import { runNotifyStormBench } from './notify-storm.js';
 import { runQueryLatencyBench } from './query-latency.js';
 import { runStartupBench } from './startup.js';
 import { runStoreIngestBench } from './store-ingest.js';
+import { runTursoBench } from './turso-ingest.js';
+import { sqldBinary } from '../test/helpers/sqld.js';
 
 /**
  * `npm run bench`: every benchmark in one run on this machine, printed and written to docs/BENCHMARKS.md.
@@ -55,6 +57,17 @@ for (const driver of ['sqlite', 'libsql'] as const) {
   for (const r of await runStoreIngestBench({ driver, total })) {
     log(`| ${r.driver} | ${r.mode} | ${fmt(r.eventsPerSecond)} | ${r.seconds} (${fmt(r.events)} events) |`);
   }
+}
+
+log('\n## The Turso path: HTTP ingest on a real sqld, and through a 25 ms-each-way WAN (`node dist/bench/turso-ingest.js` runs this section alone)\n');
+if (!sqldBinary()) log('sqld is not installed (`bash scripts/install-test-deps.sh`): skipped.\n');
+else {
+  const turso = await runTursoBench({ ...(quick ? { alerts: 2_000, batchedAlerts: 10_000, wanRequests: 1_000 } : {}), log: (l) => console.error(`  ${l}`) });
+  log(`\`opsagent run\` as a child process on ${turso.sqld} with JWT auth, over libsql://127.0.0.1:PORT?tls=0, the token from TURSO_AUTH_TOKEN (the config file names none); analysis and Discord off. Every 2xx means committed in sqld. The WAN rows go through a TCP proxy in the bench process (bench/delay-proxy.ts, node:net) that holds every chunk ${turso.wanDelayMsEachWay} ms before passing it on, in each direction: a round trip to the database costs ${turso.wanDelayMsEachWay * 2} ms more, as to a Turso region far away.\n`);
+  log('| mode | concurrent requests | req/s | alerts/s | failed |\n|---|---|---|---|---|');
+  for (const m of turso.modes) log(`| ${m.mode} | ${m.concurrency} | ${fmt(m.requestsPerSecond)} | ${fmt(m.alertsPerSecond)} | ${m.failedRequests} |`);
+  log(`\nFirings counted in sqld afterwards: ${fmt(turso.committedFirings)} of ${fmt(turso.acknowledged)} acknowledged alerts.`);
+  log(`CLI against the same database (HTTP requests to sqld counted by a proxy; each is one round trip): ${turso.cli.map((c) => `\`${c.command}\` ${c.roundTrips} round trips, ${fmt(c.wanMs)} ms over the WAN (process start included)`).join('; ')}.\n`);
 }
 
 const size = quick ? { issues: 10_000, comments: 100_000 } : { issues: 100_000, comments: 1_000_000 };

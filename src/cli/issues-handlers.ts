@@ -93,7 +93,8 @@ export function renderIssue(detail: IssueDetail, marks?: IssueMarks): string {
 export async function issuesList(ctx: CliContext, opts: { status?: string; severity?: Severity; server?: string; limit: number; json?: boolean }): Promise<void> {
   const statuses = parseIssueStatuses(opts.status);
   const { issues } = await ctx.store();
-  const list = await issues.list({
+  // One exchange with the database: the issues and every server's counts (a fleet shares one database).
+  const { issues: list, servers } = await issues.listWithServers({
     ...(statuses ? { statuses } : {}),
     ...(opts.severity ? { severity: opts.severity } : {}),
     ...(opts.server ? { serverId: opts.server } : {}),
@@ -101,17 +102,18 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
   });
   const marks = await (await ctx.store()).silences.marksOf(list);
   if (opts.json) return printJson(list.map((i) => withMarks(i, marks.get(i.id))));
-  if (list.length === 0) {
-    console.log(`no ${statuses ? statuses.join('/') : 'open'} issues`);
-    return;
+  if (list.length === 0) console.log(`no ${statuses ? statuses.join('/') : 'open'} issues${opts.server ? ` on ${opts.server}` : ''}`);
+  else console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'OWNER / SILENCE'], list.map((i) => [...issueLine(i), marksText(marks.get(i.id))])));
+  if (servers.length > 1 || (servers.length === 1 && opts.server !== undefined && servers[0]!.server_id !== opts.server)) {
+    const line = servers.map((c) => `${safeText(c.server_id)} ${c.open + c.investigating} active / ${c.resolved} resolved`).join(' · ');
+    console.log(`servers (--server <id> to filter): ${line}`);
   }
-  console.log(table(['ID', 'STATUS', 'SEVERITY', 'SERVER', 'TITLE', 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'OWNER / SILENCE'], list.map((i) => [...issueLine(i), marksText(marks.get(i.id))])));
 }
 
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
   const dir = resolveRunbooksDir(ctx.config.runbooks.dir, ctx.home);
-  const detail = await loadIssueDetail(store.issues, await store.issues.resolveId(id), store.issueActions, dir ? loadRunbooks(dir).runbooks : []);
+  const detail = await loadIssueDetail(store.issues, id, store.issueActions, dir ? loadRunbooks(dir).runbooks : []); // a unique prefix too
   const marks = (await store.silences.marksOf([detail])).get(detail.id);
   if (opts.json) return printJson(withMarks(detail, marks));
   console.log(renderIssue(detail, marks));

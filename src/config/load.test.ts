@@ -47,4 +47,14 @@ describe('config', () => {
     const { config } = parseConfig('{}', 'x.yaml', { TURSO_DATABASE_URL: 'libsql://db.example', TURSO_AUTH_TOKEN: 't' });
     expect(config.database).toEqual({ url: 'libsql://db.example', authToken: 't' });
   });
+
+  it('takes TURSO_AUTH_TOKEN when the file names a libsql:// URL but no database.authToken', () => {
+    const { config } = parseConfig('database:\n  url: libsql://fleet.example\n', 'x.yaml', { TURSO_AUTH_TOKEN: 'tok' });
+    expect(config.database).toEqual({ url: 'libsql://fleet.example', authToken: 'tok' });
+  });
+
+  it('keeps the file\'s own database.authToken over TURSO_AUTH_TOKEN', () => {
+    const { config } = parseConfig('database:\n  url: libsql://fleet.example\n  authToken: from-file\n', 'x.yaml', { TURSO_AUTH_TOKEN: 'tok' });
+    expect(config.database.authToken).toBe('from-file');
+  });
 });

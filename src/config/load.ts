@@ -114,9 +114,10 @@ function yamlProblem(message: string, code?: string): string {
 function applyEnvironment(parsed: Config, env: NodeJS.ProcessEnv): LoadedConfig {
   const warnings: string[] = [];
   let database = parsed.database;
-  if (env.TURSO_DATABASE_URL && database.url === 'file:data/opsagent.db') {
-    database = { ...database, url: env.TURSO_DATABASE_URL, authToken: database.authToken || (env.TURSO_AUTH_TOKEN ?? '') };
-  }
+  if (env.TURSO_DATABASE_URL && database.url === 'file:data/opsagent.db') database = { ...database, url: env.TURSO_DATABASE_URL };
+  // The token is honoured whether or not the file names database.authToken (the file's own value wins), and whichever
+  // way the URL came (the file, TURSO_DATABASE_URL, or --db / OPSAGENT_DB_URL on the command line).
+  if (!database.authToken && env.TURSO_AUTH_TOKEN) database = { ...database, authToken: env.TURSO_AUTH_TOKEN };
   let discord = parsed.discord;
   if (discord.enabled && !discord.webhookUrl && !discord.bot.token) {
     discord = { ...discord, enabled: false };

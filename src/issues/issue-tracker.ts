@@ -1,9 +1,9 @@
 import { AppError } from '../errors.js';
-import type { Database, SqlExecutor } from '../store/database.js';
-import type { IssueRepository } from '../store/issue-repository.js';
-import { ActivationRepository } from '../store/activation-repository.js';
-import { refusesEveryWrite } from '../store/sqlite-errors.js';
 import { ActivationBook } from './activations.js';
+import { ActivationRepository } from '../store/activation-repository.js';
+import { isStaleWrite, type Database, type SqlExecutor } from '../store/database.js';
+import type { IssueRepository } from '../store/issue-repository.js';
+import { refusesEveryWrite } from '../store/sqlite-errors.js';
 import { generateFingerprint, newIssueId } from './fingerprint.js';
 import {
   DEFAULT_POLICY,
@@ -29,7 +29,7 @@ export type AfterCommit = () => void;
 /** Runs after the commit; used to wake workers without polling. Must not throw. */
 export type CommitListener = (changes: IssueChange[]) => void;
 
-/** Loads, in the transaction, what tells each firing's issue the silence covering it (undefined: none). */
+/** Loads what tells each firing's issue the silence covering it (undefined: none): in the transaction, or before it. */
 export type FiringMarker = (tx: SqlExecutor) => Promise<(issue: Issue) => string | undefined>;
 
 /** Extra writes that must commit atomically with a batch of events (e.g. a poller's cursor). */
@@ -41,6 +41,21 @@ interface Pending {
   resolve: (results: IngestResult[]) => void;
   reject: (err: unknown) => void;
 }
+
+/** Another process created the active issue this group was about to create (the database's one-active-issue rule). */
+function isActiveIssueConflict(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE/i.test(error.message) && /issues\.(server_id|alert_fingerprint)|issues_one_active_per_alert/.test(error.message);
+}
+
+/**
+ * Group commits on their way to a remote database at once. Each is one batch; the next is planned while the others
+ * travel, from what this process expects them to leave (its cache). Every write is guarded, so a batch applied in
+ * another order, or after a batch that failed, fails its guards and is decided again, awaiting the database's
+ * answers: counts stay exact. Over a 50 ms round trip one group at a time caps ingest at about 1,000 requests/s
+ * however many wait; a few in flight keep sqld busy.
+ */
+const MAX_REMOTE_GROUPS_IN_FLIGHT = 8;
+const REMOTE_GATHER_MS = 1;
 
 /** Most events one group commit takes, so one transaction stays short under a storm. */
 const MAX_GROUP_EVENTS = 5_000;
@@ -78,13 +93,29 @@ export class IssueTracker {
    */
   readonly #deferred = new Map<string, { firings: number; lastSeen: number }>();
   readonly #fingerprints = new Map<string, string>();
+  /**
+   * A remote database, first attempt of a group: every write is queued (the group commit is one exchange) and guarded
+   * by what this process knows — the cache, and `#view`, read in one exchange before the transaction. A guard that
+   * fails (another process changed the row) rolls the whole group back and it runs again with `#pipelined` off:
+   * answers awaited inside the transaction, the database deciding at each step.
+   */
+  #pipelined = false;
+  /** Active and latest resolved issue per server + fingerprint for the keys the cache does not hold (pipelined only). */
+  #view: Map<string, { active: Issue | undefined; resolved: Issue | undefined }> | undefined;
+  /** Pipelined: idempotency keys this transaction claimed, and those not yet queued. */
+  readonly #claimedKeys = new Set<string>();
+  #queuedKeys: { source: string; eventKey: string; issueId: string | null }[] = [];
   #marker: FiringMarker | undefined;
-  /** The marker's answer for the current transaction (reset at each BEGIN). */
+  /** The marker's answer for the current transaction (reset at each BEGIN; read before it on a remote database). */
   #marks: ((issue: Issue) => string | undefined) | undefined;
   /** API v2 alerts: which post is a re-send and which a new activation (activations.ts). */
   readonly #activations: ActivationBook;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
+  /** Group commits sent and not yet answered (one at a time on a local file; a few on a remote database). */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Groups waiting to be sent again alone after a guard failed: no new group starts meanwhile. */
+  #retrying = 0;
 
   constructor(repo: IssueRepository, options: { policy?: IssuePolicy; now?: () => number } = {}) {
     this.#repo = repo;
@@ -110,7 +141,8 @@ export class IssueTracker {
 
   /**
    * A firing comment, with `silenced_by` when a silence or window covers the issue. The marker's covers are read
-   * once per transaction, and only when a firing is commented (a storm past the comment limit reads nothing).
+   * once per transaction, and only when a firing is commented (a storm past the comment limit reads nothing); on a
+   * remote database before the transaction, so its writes stay one exchange.
    */
   async #addFiringComment(tx: SqlExecutor, issue: Issue, comment: NewComment, now: number): Promise<void> {
     if (this.#marker) {
@@ -118,7 +150,7 @@ export class IssueTracker {
       const silence = this.#marks(issue);
       if (silence) comment = { ...comment, metadata: { ...comment.metadata, silenced_by: silence } };
     }
-    await this.#repo.addComment(tx, issue.id, comment, now);
+    this.#repo.queueComment(tx, issue.id, comment, now);
   }
 
   onChanges(hook: ChangeHook): void {
@@ -144,7 +176,7 @@ export class IssueTracker {
 
   /** Waits for every queued ingest to be committed (used at shutdown). */
   async drain(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    while (this.#flushing || this.#inFlight.size > 0) await (this.#flushing ?? Promise.all(this.#inFlight));
   }
 
   /**
@@ -152,7 +184,9 @@ export class IssueTracker {
    * only after it. Starting the flush from setImmediate lets everything already received join the next group commit.
    */
   async #flushSoon(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // A remote commit costs a network round trip: a millisecond more to gather callers makes groups fuller.
+    if (this.#db.remote) await new Promise<void>((resolve) => setTimeout(resolve, REMOTE_GATHER_MS));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#flush();
   }
 
@@ -161,8 +195,11 @@ export class IssueTracker {
    * arriving at any moment either sees a running flush that will take it, or starts a new one.
    */
   async #flush(): Promise<void> {
+    const maxInFlight = this.#db.remote ? MAX_REMOTE_GROUPS_IN_FLIGHT : 1;
     try {
-      while (this.#queue.length > 0) {
+      for (;;) {
+        while (this.#inFlight.size >= maxInFlight || this.#retrying > 0) await Promise.race(this.#inFlight);
+        if (this.#queue.length === 0) break;
         const group: Pending[] = [];
         let size = 0;
         while (this.#queue.length > 0 && (group.length === 0 || size + this.#queue[0]!.events.length <= MAX_GROUP_EVENTS)) {
@@ -170,7 +207,8 @@ export class IssueTracker {
           group.push(next);
           size += next.events.length;
         }
-        await this.#commitGroup(group);
+        const commit: Promise<void> = this.#commitGroup(group).finally(() => this.#inFlight.delete(commit));
+        this.#inFlight.add(commit);
       }
     } finally {
       this.#flushing = undefined;
@@ -182,15 +220,22 @@ export class IssueTracker {
    * caller fails, the transaction is rolled back and the group is run again with each caller in its own savepoint, so
    * only the failing caller is refused.
    */
-  async #commitGroup(group: Pending[], isolated = false): Promise<void> {
+  async #commitGroup(group: Pending[], isolated = false, attempt: 'pipelined' | 'pipelined-again' | 'awaiting-answers' = 'pipelined'): Promise<void> {
     type Outcome = { ok: true; results: IngestResult[]; changes: IssueChange[]; after: AfterCommit[] } | { ok: false; error: unknown };
     const outcomes: Outcome[] = [];
     let callerFailed = false;
+    const pipelined = this.#db.remote && attempt !== 'awaiting-answers';
     try {
+      const looked = pipelined ? await this.#lookUp(group) : undefined;
+      const marks = pipelined && this.#marker ? await this.#marker(this.#db) : undefined;
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
         this.#deferred.clear();
-        this.#marks = undefined;
+        this.#marks = marks;
+        this.#pipelined = pipelined;
+        this.#view = looked ? new Map(looked) : undefined;
+        this.#claimedKeys.clear();
+        this.#queuedKeys = [];
         await this.#checkCache(tx);
         for (const [i, pending] of group.entries()) {
           if (isolated) await tx.run(`SAVEPOINT ingest_${i}`);
@@ -201,7 +246,7 @@ export class IssueTracker {
             const after = await this.#runHooks(tx, changes);
             if (pending.step) await pending.step(tx);
             if (isolated) {
-              await this.#writeDeferred(tx);
+              this.#writeDeferred(tx);
               await this.#activations.flush(tx);
               await tx.run(`RELEASE ingest_${i}`);
             }
@@ -210,6 +255,7 @@ export class IssueTracker {
             callerFailed = true;
             if (!isolated) throw error;
             this.#deferred.clear(); // this caller's own counts, rolled back with it (earlier callers' were written)
+            for (const k of this.#queuedKeys.splice(0)) this.#claimedKeys.delete(`${k.source}\u0000${k.eventKey}`);
             this.#activations.reset();
             try {
               await tx.run(`ROLLBACK TO ingest_${i}`);
@@ -222,13 +268,26 @@ export class IssueTracker {
             outcomes.push({ ok: false, error });
           }
         }
-        await this.#writeDeferred(tx);
+        this.#writeDeferred(tx);
         await this.#activations.flush(tx);
       });
     } catch (error) {
+      // Not #deferred: another group may be planning now (each transaction starts with it empty).
       this.#active.clear();
-      this.#deferred.clear();
-      this.#activations.reset();
+      this.#activations.reset(); // its staged rows and cache may hold what was just rolled back
+      // A guard refused a queued write (another process changed a row this group assumed): decide again, awaiting answers.
+      if (pipelined && (isStaleWrite(error) || isActiveIssueConflict(error))) {
+        if (attempt === 'pipelined-again') return this.#commitGroup(group, isolated, 'awaiting-answers');
+        // Usually a batch of this process applied out of order: once the others in flight are answered, a fresh
+        // read and one more batch settle it; only then answers are awaited statement by statement.
+        this.#retrying++;
+        try {
+          while (this.#inFlight.size > this.#retrying) await Promise.race(this.#inFlight);
+          return await this.#commitGroup(group, isolated, 'pipelined-again');
+        } finally {
+          this.#retrying--;
+        }
+      }
       // A database that refuses every write (disk full, locked, read-only) would refuse the retry too.
       if (!isolated && callerFailed && group.length > 1 && !refusesEveryWrite(error)) return this.#commitGroup(group, true);
       for (const pending of group) pending.reject(error);
@@ -243,6 +302,28 @@ export class IssueTracker {
       pending.resolve(outcome.results);
     });
     if (committed.length > 0) this.#notify(committed);
+  }
+
+  /** One exchange: what the database holds for the keys of the group the cache does not know. */
+  async #lookUp(group: Pending[]): Promise<Map<string, { active: Issue | undefined; resolved: Issue | undefined }>> {
+    const keys = new Map<string, { serverId: string; fingerprint: string }>();
+    for (const pending of group) {
+      for (const event of pending.events) {
+        const fingerprint = this.#fingerprint(event);
+        const key = `${event.server_id}\u0000${fingerprint}`;
+        if (!this.#active.has(key) && !keys.has(key)) keys.set(key, { serverId: event.server_id, fingerprint });
+      }
+    }
+    const view = new Map<string, { active: Issue | undefined; resolved: Issue | undefined }>();
+    if (keys.size === 0) return view;
+    const found = await this.#repo.lookupMany([...keys.values()]);
+    [...keys.keys()].forEach((key, i) => {
+      const seen = found[i]!;
+      view.set(key, seen);
+      // A group planned meanwhile may have cached a newer state of it: keep that one.
+      if (seen.active && !this.#active.has(key)) this.#active.set(key, { issue: seen.active, epoch: this.#epoch });
+    });
+    return view;
   }
 
   async #runHooks(tx: SqlExecutor, changes: IssueChange[]): Promise<AfterCommit[]> {
@@ -282,7 +363,7 @@ export class IssueTracker {
     const verdict = await this.#activations.decide(tx, event, this.#fingerprint(event), this.#now());
     if (!verdict.apply) {
       if (verdict.issueId && event.status !== 'CLEAR' && event.annotations && this.#activations.annotationsChanged(fingerprint, event.annotations)) {
-        await this.#repo.setAnnotations(tx, verdict.issueId, event.annotations);
+        this.#repo.queueAnnotations(tx, verdict.issueId, event.annotations);
         this.#active.delete(`${event.server_id}\u0000${this.#fingerprint(event)}`); // its cached issue holds the old ones
       }
       return { outcome: 'duplicate', issue_id: verdict.issueId, status: null, alert_count: null };
@@ -303,7 +384,19 @@ export class IssueTracker {
     let keyClaimed = false;
     // A plain repeat firing of an issue this process knows to be active: no lookup, one conditional write. An
     // escalation takes the full path, which reads the severity from the database.
-    if (cached && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
+    if (cached && this.#pipelined && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
+      // Remote: nothing awaited. A duplicate key, or an issue changed by another process, fails the guard.
+      if (!this.#claimQueued(event, cached.id)) return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
+      const metadata = withAnnotations(cached.metadata, event);
+      if (metadata !== cached.metadata) this.#repo.queueAnnotations(tx, cached.id, metadata.annotations!);
+      const updated: Issue = { ...cached, ...this.#countQueued(tx, cached, event.occurred_at), metadata };
+      const comment = firedAgainComment(event, updated.alert_count, this.#policy);
+      if (comment) await this.#addFiringComment(tx, updated, comment, now);
+      this.#active.set(cacheKey, { issue: updated, epoch: this.#epoch });
+      changes.push({ kind: 'fired', issue: updated, event });
+      return { outcome: 'fired', issue_id: updated.id, status: updated.status, alert_count: updated.alert_count };
+    }
+    if (cached && !this.#pipelined && !(event.status === 'CRITICAL' && cached.severity === 'warning')) {
       if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, cached.id, now))) {
         return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
       }
@@ -311,7 +404,7 @@ export class IssueTracker {
       const fresh = await this.#countFiring(tx, cached, entry!.epoch === this.#epoch, event.occurred_at);
       if (fresh) {
         const metadata = withAnnotations(cached.metadata, event);
-        if (metadata !== cached.metadata) await this.#repo.setAnnotations(tx, cached.id, metadata.annotations!);
+        if (metadata !== cached.metadata) this.#repo.queueAnnotations(tx, cached.id, metadata.annotations!);
         const updated: Issue = { ...cached, ...fresh, metadata };
         const comment = firedAgainComment(event, updated.alert_count, this.#policy);
         if (comment) await this.#addFiringComment(tx, updated, comment, now);
@@ -321,14 +414,19 @@ export class IssueTracker {
       }
       this.#active.delete(cacheKey); // resolved or closed elsewhere: decide from the database
     }
-    await this.#writeDeferred(tx); // the full path reads issues: they must hold every firing counted so far
-    const active = await this.#repo.findActive(tx, event.server_id, fingerprint);
-    const lastResolved = active || event.status === 'CLEAR' ? undefined : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
+    this.#writeDeferred(tx); // the full path reads issues: they must hold every firing counted so far
+    const known = this.#known(cacheKey);
+    const active = known ? known.active : await this.#repo.findActive(tx, event.server_id, fingerprint);
+    const lastResolved = active || event.status === 'CLEAR' ? undefined : known ? known.resolved : await this.#repo.findLatestResolved(tx, event.server_id, fingerprint);
     const step = decideStep(event, active, lastResolved, this.#policy);
+    // What the decision was made from, when it was read before the transaction: each write checks it still holds.
+    const expect = (issue: Issue) => (known ? { status: issue.status, alert_count: issue.alert_count } : undefined);
     // Only reads so far: the idempotency key is claimed now, with the issue it goes to, before any write.
     const issueId = step.kind === 'create' ? newIssueId(now) : step.kind === 'ignore' ? (active?.id ?? null) : step.issue.id;
     if (keyClaimed) {
       await this.#repo.setIngestKeyIssue(tx, event.source, event.event_key!, issueId);
+    } else if (known) {
+      if (!this.#claimQueued(event, issueId)) return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     } else if (event.event_key !== undefined && !(await this.#repo.claimIngestKey(tx, event.source, event.event_key, issueId, now))) {
       return { outcome: 'duplicate', issue_id: null, status: null, alert_count: null };
     }
@@ -359,7 +457,7 @@ export class IssueTracker {
             ...(event.annotations ? { annotations: event.annotations } : {}),
           },
         };
-        await this.#repo.insert(tx, issue);
+        this.#repo.queueInsert(tx, issue); // guarded by the index issues_one_active_per_alert
         await this.#addFiringComment(tx, issue, firstDetectedComment(event), now);
         change = { kind: 'created', issue, event };
         break;
@@ -368,12 +466,12 @@ export class IssueTracker {
         const issue = step.issue;
         const count = issue.alert_count + 1;
         const severity = step.escalate ? 'critical' : issue.severity;
-        await this.#repo.recordFiring(tx, issue.id, event.occurred_at, severity);
+        this.#repo.queueUpdate(tx, issue.id, { alert_count: count, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at), severity }, expect(issue));
         const metadata = withAnnotations(issue.metadata, event);
-        if (metadata !== issue.metadata) await this.#repo.setAnnotations(tx, issue.id, metadata.annotations!);
+        if (metadata !== issue.metadata) this.#repo.queueAnnotations(tx, issue.id, metadata.annotations!);
         const comment = firedAgainComment(event, count, this.#policy);
         if (comment) await this.#addFiringComment(tx, { ...issue, severity }, comment, now);
-        if (step.escalate) await this.#repo.addComment(tx, issue.id, escalationComment(event), now);
+        if (step.escalate) this.#repo.queueComment(tx, issue.id, escalationComment(event), now);
         const updated = { ...issue, alert_count: count, severity, metadata, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at) };
         change = step.escalate
           ? { kind: 'escalated', issue: updated, event, previousSeverity: issue.severity }
@@ -387,15 +485,13 @@ export class IssueTracker {
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
         const minutesSince = Math.max(0, Math.round((event.occurred_at - (issue.resolved_at ?? event.occurred_at)) / 60_000));
         const metadata = withAnnotations({ ...flap.metadata, reopen_count: (issue.metadata.reopen_count ?? 0) + 1 }, event);
-        await this.#repo.update(tx, issue.id, {
-          status: 'open',
-          resolved_at: null,
-          alert_count: count,
-          severity,
-          last_seen_at: Math.max(issue.last_seen_at, event.occurred_at),
-          metadata,
-        });
-        await this.#repo.addComment(
+        this.#repo.queueUpdate(
+          tx,
+          issue.id,
+          { status: 'open', resolved_at: null, alert_count: count, severity, last_seen_at: Math.max(issue.last_seen_at, event.occurred_at), metadata },
+          expect(issue),
+        );
+        this.#repo.queueComment(
           tx,
           issue.id,
           statusChangeComment('open', `Alert fired again ${minutesSince} min after it was resolved (reopened)`, {
@@ -415,7 +511,7 @@ export class IssueTracker {
         // A firing that happened before the issue resolved: counted (never lose an event), but it does not reopen.
         const issue = step.issue;
         const count = issue.alert_count + 1;
-        await this.#repo.update(tx, issue.id, { alert_count: count });
+        this.#repo.queueUpdate(tx, issue.id, { alert_count: count }, expect(issue));
         const comment = firedAgainComment(event, count, this.#policy);
         if (comment) await this.#addFiringComment(tx, issue, { ...comment, metadata: { ...comment.metadata, late: true } }, now);
         change = { kind: 'late', issue: { ...issue, alert_count: count }, event };
@@ -424,11 +520,11 @@ export class IssueTracker {
       case 'resolve': {
         const issue = step.issue;
         const flap = trackTransition(issue.metadata, event.occurred_at, this.#policy);
-        await this.#repo.update(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata });
+        this.#repo.queueUpdate(tx, issue.id, { status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata }, expect(issue));
         const comment = event.activation?.expired
           ? statusChangeComment('resolved', `Alert not re-sent before its endsAt (${new Date(event.occurred_at).toISOString()}): expired`, { previous_status: issue.status, cause: 'alert_expired' })
           : statusChangeComment('resolved', 'Alert condition cleared', { previous_status: issue.status, cause: 'alert_cleared' });
-        await this.#repo.addComment(tx, issue.id, comment, now);
+        this.#repo.queueComment(tx, issue.id, comment, now);
         const updated: Issue = { ...issue, status: 'resolved', resolved_at: event.occurred_at, metadata: flap.metadata };
         change = { kind: 'resolved', issue: updated, event, previousStatus: issue.status, flappingStarted: flap.started };
         break;
@@ -436,6 +532,10 @@ export class IssueTracker {
     }
     changes.push(change);
     this.#remember(change.issue);
+    if (this.#view) {
+      const isActive = change.issue.status === 'open' || change.issue.status === 'investigating';
+      this.#view.set(cacheKey, { active: isActive ? change.issue : undefined, resolved: change.issue.status === 'resolved' ? change.issue : known?.resolved });
+    }
     return { outcome: change.kind, issue_id: change.issue.id, status: change.issue.status, alert_count: change.issue.alert_count };
   }
 
@@ -461,11 +561,50 @@ export class IssueTracker {
     return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
   }
 
-  async #writeDeferred(tx: SqlExecutor): Promise<void> {
+  #writeDeferred(tx: SqlExecutor): void {
     for (const [issueId, d] of this.#deferred) {
-      if (d.firings > 0) await this.#repo.addFirings(tx, issueId, d.firings, d.lastSeen);
+      if (d.firings > 0) this.#repo.addFirings(tx, issueId, d.firings, d.lastSeen);
     }
     this.#deferred.clear();
+    if (this.#queuedKeys.length > 0) this.#repo.queueIngestKeys(tx, this.#queuedKeys.splice(0), this.#now());
+  }
+
+  /**
+   * Pipelined: claims an event's idempotency key without a statement of its own (written with the others by
+   * #writeDeferred); false when this transaction already took it. A key claimed before fails the guard.
+   */
+  #claimQueued(event: AlertEvent, issueId: string | null): boolean {
+    if (event.event_key === undefined) return true;
+    const key = `${event.source}\u0000${event.event_key}`;
+    if (this.#claimedKeys.has(key)) return false;
+    this.#claimedKeys.add(key);
+    this.#queuedKeys.push({ source: event.source, eventKey: event.event_key, issueId });
+    return true;
+  }
+
+  /** Pipelined: one more firing of a cached active issue, guarded by its count (the first in this transaction). */
+  #countQueued(tx: SqlExecutor, cached: Issue, occurredAt: number): Pick<Issue, 'alert_count' | 'last_seen_at'> {
+    const deferred = this.#deferred.get(cached.id);
+    if (deferred) {
+      deferred.firings++;
+      deferred.lastSeen = Math.max(deferred.lastSeen, occurredAt);
+    } else {
+      this.#repo.queueFiringIfUnchanged(tx, cached.id, cached.alert_count, occurredAt);
+      this.#deferred.set(cached.id, { firings: 0, lastSeen: Math.max(cached.last_seen_at, occurredAt) });
+    }
+    return { alert_count: cached.alert_count + 1, last_seen_at: Math.max(cached.last_seen_at, occurredAt) };
+  }
+
+  /**
+   * Pipelined: what this process knows of a key without asking (the cache, else the view read before the transaction);
+   * undefined when it must be read in the transaction.
+   */
+  #known(cacheKey: string): { active: Issue | undefined; resolved: Issue | undefined } | undefined {
+    if (!this.#pipelined || !this.#view) return undefined;
+    const cached = this.#active.get(cacheKey)?.issue;
+    const seen = this.#view.get(cacheKey);
+    if (cached) return { active: cached, resolved: seen?.resolved };
+    return seen;
   }
 
   /** Runs first in every ingest transaction, under the write lock: nobody else can write until it commits. */

@@ -41,7 +41,7 @@ export function queueAnalysisJobs(jobs: AnalysisRepository, now: () => number = 
   return async (tx, changes) => {
     for (const change of changes) {
       const reason = analysisReasonFor(change);
-      if (reason) await jobs.enqueue(tx, change.issue.id, reason, now());
+      if (reason) jobs.queueJob(tx, change.issue.id, reason, now());
     }
   };
 }

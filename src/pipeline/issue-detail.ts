@@ -17,15 +17,20 @@ export interface IssueDetail extends Issue {
 export type IssueDetailSource = (issueId: string) => Promise<Record<string, unknown>[]>;
 
 /** The issue row, its comments oldest first and its actions: one shape for the CLI's --json and the HTTP API. */
+/** `id` may be a unique prefix. The issue and its comments are one exchange, its actions another. */
 export async function loadIssueDetail(issues: IssueRepository, id: string, actions?: IssueDetailSource, runbooks: readonly Runbook[] = []): Promise<IssueDetail> {
-  const issue = await issues.get(id);
-  if (!issue) throw new AppError('NOT_FOUND', `no issue with id "${id}"`);
-  const detail: IssueDetail = { ...issue, comments: await issues.comments(id), actions: actions ? await actions(id) : [] };
-  const runbook = runbookFor(runbooks, issue);
+  const found = await issues.findWithComments(id);
+  if (!found) {
+    await issues.resolveId(id); // says why: no such issue, or which issues an ambiguous prefix matches
+    throw new AppError('NOT_FOUND', `no issue with id "${id}"`);
+  }
+  const { issue } = found;
+  const detail: IssueDetail = { ...issue, comments: found.comments, actions: actions ? await actions(issue.id) : [] };
   if (issue.source === 'alertmanager') {
-    const rows = await new ActivationRepository().forIssue(issues.db, id);
+    const rows = await new ActivationRepository().forIssue(issues.db, issue.id);
     if (rows.length > 0) detail.alert_activations = rows.map((r) => ({ fingerprint: r.fingerprint, starts_at: r.starts_at, ends_at: r.ends_at, ended: r.ended, updated_at: r.updated_at }));
   }
+  const runbook = runbookFor(runbooks, issue);
   if (runbook) detail.runbook = { file: runbook.file, title: runbook.title, body: runbook.body, actions: runbook.actions.map((a) => a.type) };
   return detail;
 }

@@ -323,7 +323,7 @@ export class NotificationHooks {
     }
     for (const [issueId, change] of fired) {
       const value = issueSnapshot(change.issue, change.event?.value, change.event?.units).value ?? undefined;
-      await this.#repo.cardFired(tx, issueId, change.issue.alert_count, value, now + this.#settings.firingEditDelayMs, now);
+      this.#repo.cardFired(tx, issueId, change.issue.alert_count, value, now + this.#settings.firingEditDelayMs, now);
     }
   };
 

@@ -24,6 +24,9 @@ import type { SilenceRepository, StoredWindow } from '../store/silence-repositor
 import { every, type BackgroundService } from './service.js';
 
 /** What the issue JSON, the CLI, the dashboard and the card show besides the row: who owns it, what silences it. */
+/** How long a remote database's silences are trusted without asking again (see #cacheStillFresh). */
+const REMOTE_COVER_TTL_MS = 1_000;
+
 export interface IssueMarks {
   issue_id: string;
   acknowledged_by: string | null;
@@ -124,7 +127,7 @@ export class SilenceService {
   readonly #afterAck: (() => void)[] = [];
   #afterStanding: (() => void) | undefined;
   /** Silences and API windows as of a silences_version: re-read only when the version moved. */
-  #cache: { version: number; silences: Silence[]; windows: MaintenanceWindow[] } | undefined;
+  #cache: { version: number; silences: Silence[]; windows: MaintenanceWindow[]; checkedAt: number; localWrites: number } | undefined;
   #lastTick: number | undefined;
 
   constructor(deps: SilenceServiceDeps) {
@@ -168,10 +171,15 @@ export class SilenceService {
 
   /** Every silence and open window at `now`, with its matchers (read in the caller's transaction). */
   async coversIn(tx: SqlExecutor, now: number): Promise<CoverEntry[]> {
-    const version = await this.#repo.version(tx);
-    if (this.#cache?.version !== version) this.#cache = { version, silences: await this.#repo.candidates(tx), windows: await this.#repo.windows(tx) };
+    if (!this.#cacheStillFresh()) {
+      const version = await this.#repo.version(tx);
+      const localWrites = this.#repo.localWrites;
+      if (this.#cache?.version === version) this.#cache = { ...this.#cache, checkedAt: performance.now(), localWrites };
+      else this.#cache = { version, silences: await this.#repo.candidates(tx), windows: await this.#repo.windows(tx), checkedAt: performance.now(), localWrites };
+    }
+    const cache = this.#cache!;
     const covers: CoverEntry[] = [];
-    for (const s of this.#cache.silences) {
+    for (const s of cache.silences) {
       if (s.starts_at > now || (s.ends_at !== null && s.ends_at <= now)) continue;
       covers.push({
         id: s.id,
@@ -183,11 +191,21 @@ export class SilenceService {
         ...(s.ends_at === null && s.until_resolved_issue_id ? { onlyIssueId: s.until_resolved_issue_id } : {}),
       });
     }
-    for (const w of [...this.#configWindows, ...this.#cache.windows]) {
+    for (const w of [...this.#configWindows, ...cache.windows]) {
       const open = openOccurrence(w.schedule, now);
       if (open) covers.push({ id: w.id, kind: 'window', until: open.end, by: w.created_by, comment: w.comment || w.name, matchers: w.matchers });
     }
     return covers;
+  }
+
+  /**
+   * On a remote database (Turso) every read is a round trip, and the ingest path asks for covers in each group commit:
+   * there the version is re-read at most once a second, so a silence made by another agent takes effect within a
+   * second; one made by this process at once. A local file is asked every time (a read costs microseconds).
+   */
+  #cacheStillFresh(): boolean {
+    const c = this.#cache;
+    return this.#db.remote && c !== undefined && c.localWrites === this.#repo.localWrites && performance.now() - c.checkedAt < REMOTE_COVER_TTL_MS;
   }
 
   /** The silence or window covering one issue now (the notification and remediation stages ask this in their transaction). */

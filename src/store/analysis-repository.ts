@@ -61,6 +61,11 @@ export class AnalysisRepository {
    * Inside the caller's transaction: queues an analysis unless one is already pending or running for the issue
    * (the partial unique index decides, so concurrent ingesters cannot queue two). Returns the job id or undefined.
    */
+  /** Queues a job with the change that calls for it, no answer awaited (one already waiting or running is kept). */
+  queueJob(tx: SqlExecutor, issueId: string, reason: AnalysisReason, now: number): void {
+    tx.queue(`INSERT INTO analysis_jobs (issue_id, reason, status, created_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING`, [issueId, reason, now]);
+  }
+
   async enqueue(tx: SqlExecutor, issueId: string, reason: AnalysisReason, now: number): Promise<number | undefined> {
     const r = await tx.run(
       `INSERT INTO analysis_jobs (issue_id, reason, status, created_at) VALUES (?, ?, 'pending', ?)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Issue, IssueComment, IssueMetadata, IssueStatus, NewComment, Severity } from '../model/issue.js';
-import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
+import type { Database, Query, Row, SqlExecutor, SqlValue } from './database.js';
 
 const json = z.string().nullable().transform((text, ctx) => {
   if (text === null || text === '') return null;
@@ -63,6 +63,25 @@ export interface IssueFilter {
   offset?: number;
 }
 
+export interface ServerCounts {
+  server_id: string;
+  open: number;
+  investigating: number;
+  resolved: number;
+  closed: number;
+}
+
+const SERVER_COUNTS_SQL = `SELECT server_id,
+    SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open,
+    SUM(CASE WHEN status = 'investigating' THEN 1 ELSE 0 END) AS investigating,
+    SUM(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) AS resolved,
+    SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END) AS closed
+  FROM issues GROUP BY server_id ORDER BY server_id`;
+
+function toServerCounts(r: Row): ServerCounts {
+  return { server_id: String(r.server_id), open: Number(r.open), investigating: Number(r.investigating), resolved: Number(r.resolved), closed: Number(r.closed) };
+}
+
 export interface AlertFrequency {
   title: string;
   occurrences: number;
@@ -103,9 +122,96 @@ export class IssueRepository {
     return r.changes === 1;
   }
 
-  /** Firings already known to belong to an active issue in this transaction, written at once. */
-  async addFirings(tx: SqlExecutor, issueId: string, firings: number, lastSeenAt: number): Promise<void> {
-    await tx.run('UPDATE issues SET alert_count = alert_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?', [firings, lastSeenAt, issueId]);
+  /** Firings already known to belong to an active issue in this transaction, written at once (queued). */
+  addFirings(tx: SqlExecutor, issueId: string, firings: number, lastSeenAt: number): void {
+    tx.queue('UPDATE issues SET alert_count = alert_count + ?, last_seen_at = MAX(last_seen_at, ?) WHERE id = ?', [firings, lastSeenAt, issueId]);
+  }
+
+  // ---- queued writes for a remote database: no answer awaited, the database decides through guards ----
+
+  /**
+   * Claims idempotency keys, queued, a few hundred per statement: a key already claimed fails the transaction
+   * (StaleWriteError), and the caller decides again with answers awaited. Duplicates are rare; the common delivery
+   * costs no round trip and no statement of its own.
+   */
+  queueIngestKeys(tx: SqlExecutor, keys: readonly { source: string; eventKey: string; issueId: string | null }[], now: number): void {
+    for (let i = 0; i < keys.length; i += 500) {
+      const part = keys.slice(i, i + 500);
+      tx.queue(
+        `INSERT OR IGNORE INTO ingest_keys (source, event_key, issue_id, created_at) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        part.flatMap((k) => [k.source, k.eventKey, k.issueId, now]),
+        { expectChanges: part.length },
+      );
+    }
+  }
+
+  /**
+   * One more firing of an issue this process believes active with `expectedCount` firings, queued and guarded: when
+   * the issue is no longer active or another process counted meanwhile, the transaction fails (StaleWriteError).
+   */
+  queueFiringIfUnchanged(tx: SqlExecutor, issueId: string, expectedCount: number, occurredAt: number): void {
+    tx.queue(
+      `UPDATE issues SET alert_count = alert_count + 1, last_seen_at = MAX(last_seen_at, ?)
+       WHERE id = ? AND status IN ('open', 'investigating') AND alert_count = ?`,
+      [occurredAt, issueId, expectedCount],
+      { expectChanges: 1 },
+    );
+  }
+
+  queueInsert(tx: SqlExecutor, issue: Issue): void {
+    tx.queue(
+      `INSERT INTO issues (id, server_id, alert_fingerprint, title, description, severity, status, source, source_alert_id,
+         first_seen_at, last_seen_at, resolved_at, alert_count, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        issue.id, issue.server_id, issue.alert_fingerprint, issue.title, issue.description, issue.severity, issue.status,
+        issue.source, issue.source_alert_id, issue.first_seen_at, issue.last_seen_at, issue.resolved_at, issue.alert_count,
+        JSON.stringify(issue.metadata),
+      ],
+    );
+  }
+
+  /**
+   * Updates an issue, queued. With `expect` (the status and count the caller read, maybe outside the transaction) the
+   * write is guarded: a row that changed meanwhile fails the transaction (StaleWriteError).
+   */
+  queueUpdate(tx: SqlExecutor, issueId: string, fields: Partial<Omit<Issue, 'id'>>, expect?: Pick<Issue, 'status' | 'alert_count'>): void {
+    const entries = Object.entries(fields);
+    if (entries.length === 0) return;
+    const sets = entries.map(([k]) => `${k} = ?`).join(', ');
+    const values = entries.map(([k, v]) => (k === 'metadata' ? JSON.stringify(v) : (v as SqlValue)));
+    if (!expect) return tx.queue(`UPDATE issues SET ${sets} WHERE id = ?`, [...values, issueId]);
+    tx.queue(`UPDATE issues SET ${sets} WHERE id = ? AND status = ? AND alert_count = ?`, [...values, issueId, expect.status, expect.alert_count], { expectChanges: 1 });
+  }
+
+  queueComment(tx: SqlExecutor, issueId: string, comment: NewComment, now: number): void {
+    tx.queue(
+      `INSERT INTO issue_comments (issue_id, author_type, author_name, comment_type, content, metadata, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        issueId, comment.author_type, comment.author_name ?? null, comment.comment_type, comment.content,
+        comment.metadata ? JSON.stringify(comment.metadata) : null, now,
+      ],
+    );
+  }
+
+  /**
+   * The active issue and the latest resolved one of each (server, fingerprint), read in one exchange: what a group
+   * commit on a remote database decides from before it writes (its writes are guarded by what it read).
+   */
+  async lookupMany(keys: readonly { serverId: string; fingerprint: string }[]): Promise<{ active: Issue | undefined; resolved: Issue | undefined }[]> {
+    const results = await this.#db.readMany(
+      keys.map((k) => ({
+        sql: `SELECT * FROM issues WHERE server_id = ? AND alert_fingerprint = ? AND status IN ('open', 'investigating')
+              UNION ALL
+              SELECT * FROM (SELECT * FROM issues WHERE server_id = ? AND alert_fingerprint = ? AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1)`,
+        args: [k.serverId, k.fingerprint, k.serverId, k.fingerprint],
+      })),
+    );
+    return results.map((rows) => {
+      const issues = rows.map(toIssue);
+      return { active: issues.find((i) => i.status === 'open' || i.status === 'investigating'), resolved: issues.find((i) => i.status === 'resolved') };
+    });
   }
 
   /** The values of an issue another process may have changed since this one last read it. */
@@ -159,11 +265,8 @@ export class IssueRepository {
   }
 
   /** Only the annotations key: other metadata (flapping transitions) may be newer in the row than in a cache. */
-  async setAnnotations(tx: SqlExecutor, issueId: string, annotations: Record<string, string>): Promise<void> {
-    await tx.run(`UPDATE issues SET metadata = json_set(COALESCE(metadata, '{}'), '$.annotations', json(?)) WHERE id = ?`, [
-      JSON.stringify(annotations),
-      issueId,
-    ]);
+  queueAnnotations(tx: SqlExecutor, issueId: string, annotations: Record<string, string>): void {
+    tx.queue(`UPDATE issues SET metadata = json_set(COALESCE(metadata, '{}'), '$.annotations', json(?)) WHERE id = ?`, [JSON.stringify(annotations), issueId]);
   }
 
   async update(tx: SqlExecutor, issueId: string, fields: Partial<Omit<Issue, 'id'>>): Promise<void> {
@@ -218,6 +321,11 @@ export class IssueRepository {
    * pages are merged here: one `status IN (…)` query would sort every matching row first.
    */
   async list(filter: IssueFilter = {}): Promise<Issue[]> {
+    const { queries, merge } = this.#listQueries(filter);
+    return merge(await this.#db.readMany(queries)); // one exchange (one round trip to a remote database)
+  }
+
+  #listQueries(filter: IssueFilter): { queries: Query[]; merge: (pages: Row[][]) => Issue[] } {
     const where: string[] = [];
     const args: SqlValue[] = [];
     if (filter.severity) {
@@ -244,14 +352,47 @@ export class IssueRepository {
     // With a server filter, that server's rows (index on server_id) are fewer than one status's: `+status` steers
     // the planner away from the status index.
     const statusColumn = filter.serverId ? '+status' : 'status';
-    const pages = await Promise.all(
-      statuses.map((status) =>
-        this.#db.all(`SELECT * FROM issues WHERE ${statusColumn} = ?${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`, [status, ...args, limit + offset]),
-      ),
-    );
-    const rows = pages.flat();
-    rows.sort((a, b) => Number(b.last_seen_at) - Number(a.last_seen_at) || (String(b.id) < String(a.id) ? -1 : String(b.id) > String(a.id) ? 1 : 0));
-    return rows.slice(offset, offset + limit).map(toIssue);
+    const queries = statuses.map((status) => ({
+      sql: `SELECT * FROM issues WHERE ${statusColumn} = ?${extra} ORDER BY last_seen_at DESC, id DESC LIMIT ?`,
+      args: [status, ...args, limit + offset],
+    }));
+    const merge = (pages: Row[][]): Issue[] => {
+      const rows = pages.flat();
+      rows.sort((a, b) => Number(b.last_seen_at) - Number(a.last_seen_at) || (String(b.id) < String(a.id) ? -1 : String(b.id) > String(a.id) ? 1 : 0));
+      return rows.slice(offset, offset + limit).map(toIssue);
+    };
+    return { queries, merge };
+  }
+
+  /**
+   * An issue by full id or unique prefix with its comments, in one exchange; undefined when the id matches no issue or
+   * several (resolveId then says which).
+   */
+  async findWithComments(idOrPrefix: string): Promise<{ issue: Issue; comments: IssueComment[] } | undefined> {
+    const prefix = idOrPrefix.startsWith('issue-') ? idOrPrefix : `issue-${idOrPrefix}`;
+    const target = `WITH target AS (SELECT COALESCE(
+        (SELECT id FROM issues WHERE id = ?),
+        (SELECT CASE WHEN COUNT(*) = 1 THEN MAX(id) END FROM (SELECT id FROM issues WHERE id >= ? AND id < ? LIMIT 2))) AS id)`;
+    const args = [idOrPrefix, prefix, `${prefix}\uffff`];
+    const [issueRows, commentRows] = await this.#db.readMany([
+      { sql: `${target} SELECT * FROM issues WHERE id = (SELECT id FROM target)`, args },
+      { sql: `${target} SELECT * FROM issue_comments WHERE issue_id = (SELECT id FROM target) ORDER BY created_at ASC, id ASC`, args },
+    ]);
+    const row = issueRows?.[0];
+    return row ? { issue: toIssue(row), comments: (commentRows ?? []).map(toComment) } : undefined;
+  }
+
+  /** Issues per server and status, for the fleet view (every server that has an issue). */
+  async countByServer(): Promise<ServerCounts[]> {
+    const rows = await this.#db.all(SERVER_COUNTS_SQL);
+    return rows.map(toServerCounts);
+  }
+
+  /** list() and the per-server counts in one exchange: what `issues-list` and the dashboard show. */
+  async listWithServers(filter: IssueFilter = {}): Promise<{ issues: Issue[]; servers: ServerCounts[] }> {
+    const { queries, merge } = this.#listQueries(filter);
+    const pages = await this.#db.readMany([...queries, { sql: SERVER_COUNTS_SQL }]);
+    return { issues: merge(pages.slice(0, queries.length)), servers: pages[queries.length]!.map(toServerCounts) };
   }
 
   async countByStatus(): Promise<Record<IssueStatus, number>> {

@@ -21,13 +21,18 @@ export function readMigrations(dir = join(PACKAGE_ROOT, 'migrations')): Migratio
  * processes starting at once apply each migration once. Never touches tables it did not create (e.g. legacy `alerts`).
  */
 export async function migrate(db: Database, migrations = readMigrations()): Promise<number[]> {
-  await db.run(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-  );
+  // An up-to-date database costs one read (one round trip to a remote one): every CLI command opens the store.
+  const recorded = await db.all('SELECT version FROM schema_migrations').catch(async (err: unknown) => {
+    if (!/no such table/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    await db.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    return [];
+  });
+  const done = new Set(recorded.map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of migrations) {
-    const done = await db.get('SELECT 1 AS done FROM schema_migrations WHERE version = ?', [m.version]);
-    if (done) continue;
+    if (done.has(m.version)) continue;
     await db.transaction(async (tx) => {
       if (await tx.get('SELECT 1 AS done FROM schema_migrations WHERE version = ?', [m.version])) return;
       await db.execScript(tx, m.sql);

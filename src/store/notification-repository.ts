@@ -163,8 +163,8 @@ export class NotificationRepository {
    * is not urgent: it waits until laterAt unless a real change is already pending, so 10,000 firings cost a few edits.
    * A storm summary shows no counts: its cards' state is updated without an edit.
    */
-  async cardFired(tx: SqlExecutor, issueId: string, alertCount: number, value: string | undefined, laterAt: number, now: number): Promise<void> {
-    await tx.run(
+  cardFired(tx: SqlExecutor, issueId: string, alertCount: number, value: string | undefined, laterAt: number, now: number): void {
+    tx.queue(
       `UPDATE issue_cards SET
          state = CASE WHEN ? IS NULL THEN json_set(state, '$.issue.alert_count', ?) ELSE json_set(state, '$.issue.alert_count', ?, '$.issue.value', ?) END,
          due_at = CASE WHEN version > shown_version OR group_size > 1 THEN due_at ELSE ? END,

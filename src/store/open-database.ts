@@ -46,7 +46,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       await migrate(db);
     } catch (err) {
       await db.close();
-      throw new AppError('STORE_FAILED', `cannot migrate database ${db.location}: ${why(err)}`, { cause: err });
+      // A remote database is first reached here: a wrong token or URL is a failure to open, not to migrate.
+      const verb = err instanceof AppError ? 'open' : 'migrate';
+      throw new AppError('STORE_FAILED', `cannot ${verb} database ${db.location}: ${why(err)}`, { cause: err });
     }
   }
   return db;

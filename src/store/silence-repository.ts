@@ -77,7 +77,11 @@ export class SilenceRepository {
     return Number((await tx.get('SELECT version FROM silences_version WHERE id = 1'))?.version ?? 0);
   }
 
+  /** Changes this process made to silences and windows (a reader's cache is stale after one, whatever the TTL). */
+  localWrites = 0;
+
   async #bump(tx: SqlExecutor): Promise<void> {
+    this.localWrites++;
     await tx.run('UPDATE silences_version SET version = version + 1 WHERE id = 1');
   }
 

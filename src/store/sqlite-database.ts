@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { isBusy } from './sqlite-errors.js';
 import { redactUrl } from '../secrets.js';
-import { Mutex, WriteOutcomes, type Database, type Row, type RunResult, type SqlArgs, type SqlExecutor, type WriteFailure } from './database.js';
+import { Mutex, StaleWriteError, WriteOutcomes, type Database, type Query, type Row, type RunResult, type SqlArgs, type SqlExecutor, type WriteFailure } from './database.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -27,6 +27,7 @@ function retryWhileBusy(fn: () => unknown, timeoutMs = 10_000): void {
 /** The embedded default: a local SQLite file through better-sqlite3 (WAL, synchronous=NORMAL, busy timeout). */
 export class SqliteDatabase implements Database {
   readonly kind = 'sqlite' as const;
+  readonly remote = false;
   readonly location: string;
   readonly #db: BetterSqlite3.Database;
   readonly #statements = new Map<string, Statement>();
@@ -68,6 +69,12 @@ export class SqliteDatabase implements Database {
       const r = this.#prepare(sql).run(...this.#bind(args));
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     },
+    // A local statement costs microseconds: a queued write runs at once.
+    queue: (sql, args, options) => {
+      if (!this.#db.inTransaction) throw new Error('queue() runs only inside a transaction');
+      const r = this.#prepare(sql).run(...this.#bind(args));
+      if (options?.expectChanges !== undefined && r.changes !== options.expectChanges) throw new StaleWriteError(sql);
+    },
   };
 
   all(sql: string, args?: SqlArgs): Promise<Row[]> {
@@ -78,6 +85,12 @@ export class SqliteDatabase implements Database {
   }
   run(sql: string, args?: SqlArgs): Promise<RunResult> {
     return this.#outcomes.track(this.#writes.run(() => this.#executor.run(sql, args)));
+  }
+  async readMany(queries: readonly Query[]): Promise<Row[][]> {
+    return queries.map((q) => this.#prepare(q.sql).all(...this.#bind(q.args)) as Row[]);
+  }
+  queue(): void {
+    throw new Error('queue() runs only inside a transaction');
   }
 
   get writeFailure(): WriteFailure | undefined {

@@ -4,7 +4,12 @@ import { isBusy, isDamaged, storeProblem } from './sqlite-errors.js';
 
 export interface StoreHealth {
   ok: boolean;
+  /** The database, without credentials (file path, or the libsql:// URL without its token). */
   location: string;
+  /** 'sqlite' (the embedded file) or 'libsql' (Turso / sqld, or a file through the libSQL client). */
+  kind?: 'sqlite' | 'libsql';
+  /** How long the last probe took: one write transaction, rolled back (two round trips to a remote database). */
+  latency_ms?: number;
   /** What is wrong and what to do, when not ok. */
   error?: string;
 }
@@ -63,7 +68,8 @@ export class StoreProbe {
 
   async #probe(): Promise<StoreHealth> {
     const location = this.#db.location;
-    let health: StoreHealth = { ok: true, location };
+    const started = performance.now();
+    let health: StoreHealth = { ok: true, location, kind: this.#db.kind };
     try {
       await this.#db.transaction(async (tx) => {
         await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'health probe', 0)`);
@@ -74,6 +80,7 @@ export class StoreProbe {
       if (isBusy(err)) health = this.#last?.health ?? health;
       else if (!(err instanceof ProbeRollback)) health = { ok: false, location, error: describe(err) };
     }
+    health = { ...health, latency_ms: Math.round((performance.now() - started) * 10) / 10 };
     this.#last = { health, atMs: this.#now() };
     return health;
   }

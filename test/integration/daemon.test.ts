@@ -10,6 +10,7 @@ import { startAgent } from '../../src/main.js';
 import { freePort, NETDATA_MISSING, netdataBinary, startNetdata } from '../helpers/netdata.js';
 import { tempDir } from '../helpers/temp-store.js';
 import { requirePeer, skipWithout } from '../helpers/peers.js';
+import { freshDatabase, requireBackend, testedBackends } from '../helpers/backends.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -39,18 +40,22 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, timeout
   }
 }
 
-describe('opsagent daemon', () => {
+describe.each(testedBackends())('opsagent daemon on $label', (backend) => {
+  requireBackend(backend);
+
   it('with no Netdata running says so once, keeps serving webhooks, and shows the source in /healthz and /metrics', async () => {
     const dir = tempDir();
     const deadPort = await freePort(); // nothing listens here
     const netdataUrl = `http://127.0.0.1:${deadPort}`;
     const { logger, lines } = captureLogger();
+    const database = await freshDatabase(backend, dir);
     const config = defaultConfig({
       netdata: { url: netdataUrl, pollInterval: 0.1, timeoutMs: 500 },
       server: { host: '127.0.0.1', port: 0 },
       opsagent: { serverId: 'daemon-test' },
+      database,
     });
-    const agent = await startAgent(config, logger, { dbUrl: `file:${join(dir, 'opsagent.db')}` });
+    const agent = await startAgent(config, logger, { dbUrl: database.url, home: dir });
     onTestFinished(() => agent.stop());
 
     await until('a failed poll', async () => (await agent.metrics.render()).includes(`opsagent_poll_errors_total{source="netdata",url="${netdataUrl}"} 2`));
@@ -60,8 +65,12 @@ describe('opsagent daemon', () => {
 
     const health = await fetch(`${agent.url}/healthz`);
     expect(health.status).toBe(200);
-    const report = (await health.json()) as { sources: Record<string, { state: string; url?: string }> };
+    const report = (await health.json()) as { store: Record<string, unknown>; sources: Record<string, { state: string; url?: string }> };
     expect(report.sources[`netdata:${netdataUrl}`]).toMatchObject({ state: 'unreachable', url: netdataUrl });
+    // the database by name (never its token) and how long a write transaction to it took
+    expect(report.store).toMatchObject({ ok: true, location: database.url.startsWith('file:') ? join(dir, 'opsagent.db') : database.url });
+    expect(report.store.latency_ms).toEqual(expect.any(Number));
+    expect(database.authToken === '' || !JSON.stringify(report).includes(database.authToken)).toBe(true);
 
     const res = await fetch(`${agent.url}/api/v1/webhooks/netdata`, {
       method: 'POST',
@@ -81,11 +90,13 @@ describe('opsagent daemon', () => {
     const nd = await startNetdata();
     const dir = tempDir();
     const { logger, lines } = captureLogger();
+    const database = await freshDatabase(backend, dir);
     const config = defaultConfig({
       netdata: { url: nd.url, pollInterval: 0.3 },
       server: { host: '127.0.0.1', port: 0 },
+      database,
     });
-    const agent = await startAgent(config, logger, { dbUrl: `file:${join(dir, 'opsagent.db')}` });
+    const agent = await startAgent(config, logger, { dbUrl: database.url, home: dir });
     onTestFinished(() => agent.stop());
     await nd.raise('opsagent_test.cpu_usage', 'opsagent_test_cpu_usage', 95, 'CRITICAL');
     await until('the netdata event', async () => (await agent.metrics.render()).includes('opsagent_events_ingested_total{source="netdata"} 1'));
@@ -101,6 +112,9 @@ describe('opsagent daemon', () => {
     await until('the recovery line', () => lines().some((l) => String(l.msg).includes('is reachable again')), 10_000);
   });
 
+});
+
+describe('opsagent daemon process', () => {
   it('`opsagent run` stops on SIGTERM within 10 s with exit code 0', async () => {
     const dir = tempDir();
     const configFile = join(dir, 'opsagent.yaml');

@@ -35,9 +35,19 @@ const CommentShape = z.looseObject({
 });
 export type CommentView = z.infer<typeof CommentShape>;
 
+const ServerCountsShape = z.looseObject({
+  server_id: z.string(),
+  open: z.number(),
+  investigating: z.number(),
+  resolved: z.number(),
+  closed: z.number(),
+});
+
 export const IssueList = z.looseObject({
   issues: z.array(IssueShape),
   counts: z.record(z.string(), z.number()),
+  /** Every server with an issue and its counts by status (a fleet shares one database). */
+  servers: z.array(ServerCountsShape).default([]),
 });
 export type IssueListView = z.infer<typeof IssueList>;
 

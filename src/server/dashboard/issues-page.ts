@@ -49,7 +49,15 @@ export function issuesRegion(list: IssueListView, filters: IssueFilters, now: nu
     const link = queryString({ status: s, severity: filters.severity, server: filters.server, q: filters.q });
     return html`<a class="count st-${s}${filters.status === s ? ' active' : ''}" href="/${link}"><b>${list.counts[s] ?? 0}</b> ${s}</a>`;
   });
-  return html`<div class="counts">${counts}</div>
+  // A fleet: every server with its active count, each a link to the server filter.
+  const servers =
+    list.servers.length > 1
+      ? html`<div class="server-counts">${list.servers.map((s) => {
+          const link = queryString({ status: filters.status, severity: filters.severity, server: s.server_id, q: filters.q });
+          return html`<a class="server-count${filters.server === s.server_id ? ' active' : ''}" href="/${link}" data-server="${s.server_id}"><b>${s.open + s.investigating}</b> ${s.server_id}</a>`;
+        })}</div>`
+      : '';
+  return html`<div class="counts">${counts}</div>${servers}
 <table class="issues">
 <thead><tr><th>Sev</th><th>Issue</th><th>Server</th><th>Status</th><th class="num">Alerts</th><th>First seen</th><th>Last seen</th></tr></thead>
 <tbody>${

@@ -67,7 +67,8 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
   app.get('/api/v1/issues', async (request) => {
     const q = parseInput(ListQuery, request.query, 'query');
     const statuses = parseIssueStatuses(q.status);
-    const issues = await deps.issues.list({
+    // One exchange with the database: the pages and every server's counts (the status counts are their sums).
+    const { issues, servers } = await deps.issues.listWithServers({
       ...(statuses ? { statuses } : {}),
       ...(q.severity ? { severity: q.severity } : {}),
       ...(q.server ? { serverId: q.server } : {}),
@@ -75,7 +76,9 @@ export const issueRoutes: FastifyPluginAsync<IssueRouteOptions> = async (app, de
       limit: q.limit ?? 100,
       offset: q.offset ?? 0,
     });
-    return { issues: await withMarks(issues), counts: await deps.issues.countByStatus() };
+    const counts = { open: 0, investigating: 0, resolved: 0, closed: 0 };
+    for (const s of servers) for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += s[k];
+    return { issues: await withMarks(issues), counts, servers };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/issues/:id', async (request) => {
