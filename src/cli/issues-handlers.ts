@@ -5,6 +5,8 @@ import { resolveRunbooksDir } from '../paths.js';
 import { loadIssueDetail, type IssueDetail } from '../pipeline/issue-detail.js';
 import { printJson, type CliContext } from './context.js';
 import type { IssueMarks } from '../pipeline/silences.js';
+import { ActionRepository } from '../store/action-repository.js';
+import type { SilenceSnapshot } from '../store/silence-repository.js';
 import type { SilenceCover } from '../model/silence.js';
 import { COMMENT_ICONS, isoTime, issueLine, relativeTime, safeText, table } from './format.js';
 
@@ -113,8 +115,15 @@ export async function issuesList(ctx: CliContext, opts: { status?: string; sever
 export async function issuesShow(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<void> {
   const store = await ctx.store();
   const dir = resolveRunbooksDir(ctx.config.runbooks.dir, ctx.home);
-  const detail = await loadIssueDetail(store.issues, id, store.issueActions, dir ? loadRunbooks(dir).runbooks : []); // a unique prefix too
-  const marks = (await store.silences.marksOf([detail])).get(detail.id);
+  // Round trips on Turso: the issue and its comments in one exchange (a unique prefix too), then its actions with
+  // the silences and its acknowledgement in another.
+  let snapshot: SilenceSnapshot | undefined;
+  const actionsWithMarks = async (issueId: string): Promise<Record<string, unknown>[]> => {
+    snapshot = await store.silences.repository.snapshot([issueId], [ActionRepository.forIssueQuery(issueId)]);
+    return ActionRepository.fromRows(snapshot.extra[0]!) as unknown as Record<string, unknown>[];
+  };
+  const detail = await loadIssueDetail(store.issues, id, actionsWithMarks, dir ? loadRunbooks(dir).runbooks : []);
+  const marks = (await store.silences.marksOf([detail], snapshot)).get(detail.id);
   if (opts.json) return printJson(withMarks(detail, marks));
   console.log(renderIssue(detail, marks));
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ACTION_MOVES, ACTION_STATUSES, type ActionMove, type ActionRecord, type ActionStatus, type MoveResult, type MoveTarget } from '../model/action.js';
 import type { ActionType } from '../model/action-catalog.js';
 import { AppError } from '../errors.js';
-import type { Database, Row, SqlExecutor, SqlValue } from './database.js';
+import type { Database, Query, Row, SqlExecutor, SqlValue } from './database.js';
 
 const ActionRow = z.object({
   id: z.string(),
@@ -223,7 +223,16 @@ export class ActionRepository {
   }
 
   async listForIssue(issueId: string): Promise<ActionRecord[]> {
-    const rows = await this.#db.all('SELECT * FROM actions WHERE issue_id = ? ORDER BY created_at ASC, id ASC', [issueId]);
+    const q = ActionRepository.forIssueQuery(issueId);
+    return ActionRepository.fromRows(await this.#db.all(q.sql, q.args));
+  }
+
+  /** listForIssue as a query, for a caller that reads it in the same exchange as others (a round trip on Turso). */
+  static forIssueQuery(issueId: string): Query {
+    return { sql: 'SELECT * FROM actions WHERE issue_id = ? ORDER BY created_at ASC, id ASC', args: [issueId] };
+  }
+
+  static fromRows(rows: Row[]): ActionRecord[] {
     return rows.map(toAction);
   }
 

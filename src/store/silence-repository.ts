@@ -4,7 +4,17 @@ import type { MaintenanceWindow, WindowSchedule } from '../model/maintenance-win
 import type { Silence } from '../model/silence.js';
 import { toIssue } from './issue-repository.js';
 import type { Issue } from '../model/issue.js';
-import type { Database, Row, SqlExecutor } from './database.js';
+import type { Database, Query, Row, SqlExecutor } from './database.js';
+
+/** Silences, windows and acknowledgements read in one exchange (SilenceRepository.snapshot). */
+export interface SilenceSnapshot {
+  version: number;
+  silences: Silence[];
+  windows: StoredWindow[];
+  acks: Map<string, { acknowledged_by: string; acknowledged_at: number }>;
+  /** The rows of the caller's extra queries, in order. */
+  extra: Row[][];
+}
 
 const SilenceRow = z.object({
   id: z.string(),
@@ -216,6 +226,25 @@ export class SilenceRepository {
   async ackOf(issueId: string, tx: SqlExecutor = this.#db): Promise<{ acknowledged_by: string; acknowledged_at: number } | undefined> {
     const row = await tx.get('SELECT acknowledged_by, acknowledged_at FROM issue_acks WHERE issue_id = ?', [issueId]);
     return row ? { acknowledged_by: String(row.acknowledged_by), acknowledged_at: Number(row.acknowledged_at) } : undefined;
+  }
+
+  /**
+   * What a listing shows of silences, in one exchange with the database (a round trip on Turso): the version, the
+   * silences and windows in force, the acknowledgements of up to 500 issues, and the caller's `extra` queries.
+   */
+  async snapshot(issueIds: readonly string[], extra: readonly Query[] = []): Promise<SilenceSnapshot> {
+    const ids = issueIds.slice(0, 500);
+    const [version, silences, windows, acks, ...extraRows] = await this.#db.readMany([
+      { sql: 'SELECT version FROM silences_version WHERE id = 1' },
+      { sql: 'SELECT * FROM silences WHERE end_noted_at IS NULL AND expired_at IS NULL' },
+      { sql: 'SELECT * FROM maintenance_windows WHERE removed_at IS NULL ORDER BY created_at, id' },
+      { sql: ids.length > 0 ? `SELECT * FROM issue_acks WHERE issue_id IN (${ids.map(() => '?').join(',')})` : 'SELECT * FROM issue_acks WHERE 0', args: ids },
+      ...extra,
+    ]);
+    const out = new Map<string, { acknowledged_by: string; acknowledged_at: number }>();
+    for (const r of acks!) out.set(String(r.issue_id), { acknowledged_by: String(r.acknowledged_by), acknowledged_at: Number(r.acknowledged_at) });
+    if (issueIds.length > ids.length) for (const [k, v] of await this.acksOf(issueIds.slice(500))) out.set(k, v);
+    return { version: Number(version![0]?.version ?? 0), silences: silences!.map(toSilence), windows: windows!.map(toWindow), acks: out, extra: extraRows };
   }
 
   async acksOf(issueIds: readonly string[]): Promise<Map<string, { acknowledged_by: string; acknowledged_at: number }>> {
