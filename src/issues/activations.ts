@@ -125,7 +125,21 @@ export class ActivationBook {
     return true;
   }
 
-  /** The transaction (or a caller's savepoint) rolled back: nothing staged or cached can be trusted. */
+  /** A transaction begins (also the same one run again after the server took its lock back): nothing is staged. */
+  begin(): void {
+    this.#pending.clear();
+  }
+
+  /**
+   * A transaction failed after it was planned: what it cached may never have been committed. Its staged rows are not
+   * touched here: another group may be planning meanwhile (a remote database), and begin() clears them anyway.
+   */
+  forgetCached(): void {
+    this.#cache.clear();
+    this.#annotations.clear();
+  }
+
+  /** A caller's savepoint rolled back (inside the transaction): nothing staged or cached can be trusted. */
   reset(): void {
     this.#pending.clear();
     this.#cache.clear();

@@ -231,6 +231,7 @@ export class IssueTracker {
       await this.#db.transaction(async (tx) => {
         outcomes.length = 0;
         this.#deferred.clear();
+        this.#activations.begin();
         this.#marks = marks;
         this.#pipelined = pipelined;
         this.#view = looked ? new Map(looked) : undefined;
@@ -253,7 +254,8 @@ export class IssueTracker {
             outcomes.push({ ok: true, results, changes, after });
           } catch (error) {
             callerFailed = true;
-            if (!isolated) throw error;
+            // A remote guard refused a queued write: the plan was stale, not the caller wrong; plan the group again.
+            if (!isolated || (this.#pipelined && (isStaleWrite(error) || isActiveIssueConflict(error)))) throw error;
             this.#deferred.clear(); // this caller's own counts, rolled back with it (earlier callers' were written)
             for (const k of this.#queuedKeys.splice(0)) this.#claimedKeys.delete(`${k.source}\u0000${k.eventKey}`);
             this.#activations.reset();
@@ -265,6 +267,7 @@ export class IssueTracker {
               throw error;
             }
             this.#active.clear();
+            this.#pipelined = false; // #view may hold the rolled-back caller's rows: the callers after it ask the database
             outcomes.push({ ok: false, error });
           }
         }
@@ -274,7 +277,7 @@ export class IssueTracker {
     } catch (error) {
       // Not #deferred: another group may be planning now (each transaction starts with it empty).
       this.#active.clear();
-      this.#activations.reset(); // its staged rows and cache may hold what was just rolled back
+      this.#activations.forgetCached(); // what it cached may have been rolled back
       // A guard refused a queued write (another process changed a row this group assumed): decide again, awaiting answers.
       if (pipelined && (isStaleWrite(error) || isActiveIssueConflict(error))) {
         if (attempt === 'pipelined-again') return this.#commitGroup(group, isolated, 'awaiting-answers');

@@ -51,6 +51,21 @@ describe('matchers', () => {
     expect(() => parseMatcher(text)).toThrow(why);
   });
 
+  it('matches a catastrophic pattern against a long value in linear time, and refuses what RE2 refuses', () => {
+    // On a backtracking engine the first match would not end in the age of the universe; here it returns at once.
+    const m = parseMatcher('label.x=~"(a|aa)+"');
+    expect(matches([m], { ...web1, labels: { x: `${'a'.repeat(20_000)}b` } })).toBe(false);
+    expect(matches([m], { ...web1, labels: { x: 'a'.repeat(20_000) } })).toBe(true);
+    expect(() => parseMatcher('alertname=~(a)\\1')).toThrow(/backreferences and lookarounds are not supported/);
+    expect(() => parseMatcher('alertname=~"(?=a).*"')).toThrow(/backreferences and lookarounds are not supported/);
+  });
+
+  it('reads only the alert\'s own labels, never Object.prototype\'s members', () => {
+    expect(matches([parseMatcher('label.constructor!=x')], web1)).toBe(true); // missing: the empty string
+    expect(matches([parseMatcher('label.constructor=~".+"')], web1)).toBe(false);
+    expect(matches([parseMatcher('label.toString=')], web1)).toBe(true);
+  });
+
   it('refuses an empty list, and an unknown operator given as an object', () => {
     expect(() => parseMatchers([])).toThrow(/at least one matcher/);
     expect(() => parseMatchers([{ field: 'server', op: '~=', value: 'x' }])).toThrow(/unknown operator/);

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { AppError } from '../errors.js';
 import type { AlertEvent } from './alert.js';
 import type { Issue } from './issue.js';
@@ -30,6 +31,13 @@ export interface MatchTarget {
   source: string;
   labels: Record<string, string>;
 }
+
+/**
+ * User regexes are matched against text any alert sender controls, so they run on V8's linear-time engine (the `l`
+ * flag): no pattern can stall the process, whatever the input. Like Alertmanager's RE2 it refuses backreferences and
+ * lookarounds. The flag must be on before the first such regex is compiled.
+ */
+setFlagsFromString('--enable-experimental-regexp-engine');
 
 const MAX_VALUE = 1_000;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -116,7 +124,10 @@ export function targetOfIssue(issue: Issue): MatchTarget {
 }
 
 function valueOf(target: MatchTarget, field: MatcherField): string {
-  if (field.startsWith('label.')) return target.labels[field.slice(6)] ?? '';
+  if (field.startsWith('label.')) {
+    const name = field.slice(6);
+    return Object.hasOwn(target.labels, name) ? (target.labels[name] ?? '') : ''; // never Object.prototype's members
+  }
   return target[field as (typeof MATCHER_FIELDS)[number]];
 }
 
@@ -142,9 +153,13 @@ function unquote(raw: string, shown: string): string {
 
 function compileRegex(source: string, shown: string): RegExp {
   try {
-    return new RegExp(`^(?:${source})$`, 'u');
+    return new RegExp(`^(?:${source})$`, 'l');
   } catch (err) {
-    const why = (err as Error).message.replace(/^Invalid regular expression: /, '');
+    const message = (err as Error).message;
+    if (/linear time/.test(message)) {
+      throw new AppError('INPUT_INVALID', `matcher "${clip(shown)}": invalid regular expression (backreferences and lookarounds are not supported, as in Alertmanager)`);
+    }
+    const why = message.replace(/^Invalid regular expression: /, '').replace(/^\/.*\/l: /, '');
     throw new AppError('INPUT_INVALID', `matcher "${clip(shown)}": invalid regular expression (${clip(why)})`);
   }
 }

@@ -172,8 +172,8 @@ export class SilenceService {
   /** Every silence and open window at `now`, with its matchers (read in the caller's transaction). */
   async coversIn(tx: SqlExecutor, now: number): Promise<CoverEntry[]> {
     if (!this.#cacheStillFresh()) {
+      const localWrites = this.#repo.localWrites; // before the read: a change of ours during it makes the cache stale
       const version = await this.#repo.version(tx);
-      const localWrites = this.#repo.localWrites;
       if (this.#cache?.version === version) this.#cache = { ...this.#cache, checkedAt: performance.now(), localWrites };
       else this.#cache = { version, silences: await this.#repo.candidates(tx), windows: await this.#repo.windows(tx), checkedAt: performance.now(), localWrites };
     }
@@ -227,8 +227,9 @@ export class SilenceService {
   /** Acknowledgement and cover of each issue, for listings (one read of the covers for the whole list). */
   async marksOf(issues: readonly Issue[], read?: SilenceSnapshot): Promise<Map<string, IssueMarks>> {
     const now = this.#now();
+    const localWrites = this.#repo.localWrites;
     const snap = read ?? (await this.#repo.snapshot(issues.map((i) => i.id))); // one exchange: issues-list stays ≤ 3 round trips
-    this.#cache = { version: snap.version, silences: snap.silences, windows: snap.windows, checkedAt: performance.now(), localWrites: this.#repo.localWrites };
+    this.#cache = { version: snap.version, silences: snap.silences, windows: snap.windows, checkedAt: performance.now(), localWrites };
     const covers = await this.coversIn(this.#db, now);
     const acks = snap.acks;
     const out = new Map<string, IssueMarks>();

@@ -25,6 +25,9 @@ export type ApiAlertsParse =
 const MAX_ENTRIES = 200;
 const MAX_NAME = 1_000;
 const MAX_VALUE = 10_000;
+const IDENTITY_LABELS = ['alertname', 'server_id', 'instance', 'job', 'context', 'chart'] as const;
+const MAX_IDENTITY = 200;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_ALERTS = 10_000;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
@@ -61,8 +64,13 @@ function problemOf(labels: Record<string, string>, annotations: Record<string, s
   let n = 0;
   for (const k in labels) {
     n++;
-    if (!LABEL_NAME.test(k)) return `invalid label set: invalid name ${JSON.stringify(k)}`;
-    if (k.length > MAX_NAME || labels[k]!.length > MAX_VALUE) return `invalid label set: ${k} is longer than allowed`;
+    if (!LABEL_NAME.test(k)) return `invalid label set: invalid name ${JSON.stringify(k.slice(0, 100))}`;
+    if (k.length > MAX_NAME || labels[k]!.length > MAX_VALUE) return `invalid label set: ${k.slice(0, 100)} is longer than allowed`;
+  }
+  // These name the issue and its server everywhere (titles, messages, prompts): as bounded as POST /api/v1/alerts.
+  for (const k of IDENTITY_LABELS) {
+    const v = labels[k];
+    if (v !== undefined && (v.length > MAX_IDENTITY || CONTROL.test(v))) return `invalid label set: ${k} must be at most ${MAX_IDENTITY} characters without control characters`;
   }
   if (n === 0) return 'at least one label pair required';
   if (n > MAX_ENTRIES) return `invalid label set: more than ${MAX_ENTRIES} labels`;

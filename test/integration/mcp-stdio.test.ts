@@ -75,6 +75,9 @@ describe('opsagent mcp over stdio, driven by the SDK client', () => {
       { matchers: ['server=mcp-host'], comment: 'no end' },
       { matchers: ['server=mcp-host'], duration: '1h', until_resolved_issue_id: setup.issueId, comment: 'both' },
       { matchers: ['server=mcp-host'], duration: '1h', comment: '\u0007\u0008' },
+      { matchers: ['alertname=~".*"'], duration: '1h', comment: 'everything, by regex' },
+      { matchers: ['server!=nowhere'], duration: '1h', comment: 'everything, by negation' },
+      { matchers: ['server=mcp-host'], duration: '2d', comment: 'longer than an assistant may' },
     ]) {
       const r = await client.callTool({ name: 'create_silence', arguments: bad });
       expect({ bad, isError: r.isError }).toEqual({ bad, isError: true });

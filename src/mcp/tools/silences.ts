@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { clientText, guarded, isoTime, textResult } from '../text.js';
+import { parseMatchers } from '../../model/matchers.js';
+import { parseDuration } from '../../model/silence.js';
+import { clientText, guarded, isoTime, shown, textResult } from '../text.js';
 import { APPENDS, issueIdArg, READ_ONLY, type ToolGroup } from './tool-group.js';
 
 const MAX_COMMENT_CHARS = 1_000;
+/**
+ * An assistant reads alert text, which an attacker may write: what it can silence is kept narrow. At least one
+ * matcher must be an equality on server or alertname (no "silence everything" by regex), and at most a day.
+ */
+const MAX_ASSISTANT_SILENCE_MS = 24 * 3_600_000;
 
 /**
  * "We know" and "not now" from an assistant: acknowledging an issue and creating a silence, under the client's name,
@@ -50,6 +57,13 @@ export const silenceTools: ToolGroup = (server, { deps, author }) => {
         }
         const comment = clientText(args.comment, MAX_COMMENT_CHARS);
         if (comment === '') throw new AppError('INPUT_INVALID', 'the comment is empty (after removing control characters); nothing was created');
+        const matchers = parseMatchers(args.matchers);
+        if (!matchers.some((m) => m.op === '=' && (m.field === 'server' || m.field === 'alertname') && m.value !== '')) {
+          throw new AppError('INPUT_INVALID', 'an assistant\'s silence needs an equality matcher on server or alertname (e.g. server=web-1); a person can make wider ones in the CLI or dashboard; nothing was created');
+        }
+        if (args.duration !== undefined && parseDuration(args.duration) > MAX_ASSISTANT_SILENCE_MS) {
+          throw new AppError('INPUT_INVALID', 'an assistant\'s silence lasts at most 24 h (a person can make longer ones); nothing was created');
+        }
         deps.writes.take();
         const s = await silences.createSilence(
           { matchers: args.matchers, duration: args.duration, untilResolvedIssueId: args.until_resolved_issue_id, comment },
@@ -74,7 +88,7 @@ export const silenceTools: ToolGroup = (server, { deps, author }) => {
         if (list.length === 0) return textResult(args.all ? 'no silences' : 'no active or pending silences');
         const lines = list.map((s) => {
           const until = s.ends_at === null ? `until ${s.until_resolved_issue_id} resolves` : `until ${isoTime(s.ends_at)}`;
-          return `${s.id} ${s.state} ${s.matcher_text.join(', ')} ${until} by ${s.created_by}: ${s.comment}`;
+          return `${s.id} ${s.state} ${shown(s.matcher_text.join(', '))} ${until} by ${shown(s.created_by)}: ${shown(s.comment)}`;
         });
         return textResult(lines.join('\n'));
       }),

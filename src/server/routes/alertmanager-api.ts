@@ -32,7 +32,9 @@ export const alertmanagerApiRoutes: FastifyPluginAsync<IngestRouteOptions> = asy
     deps.metrics.inc('opsagent_ingest_requests_total', 'HTTP ingest requests', {});
     if (parsed.problems.length > 0) {
       deps.metrics.inc('opsagent_alerts_invalid_total', 'Alerts of an API v2 post refused as invalid', {}, parsed.problems.length);
-      return reply.code(400).type('application/json').send(JSON.stringify(parsed.problems.join('; ')));
+      // The valid alerts are stored; the answer names the first problems, bounded whatever the body held.
+      const shown = parsed.problems.slice(0, 20).join('; ') + (parsed.problems.length > 20 ? `; …and ${parsed.problems.length - 20} more` : '');
+      return reply.code(400).type('application/json').send(JSON.stringify(shown));
     }
     return reply.code(200).send();
   });

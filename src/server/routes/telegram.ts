@@ -1,3 +1,4 @@
+import { errorMessage } from '../../errors.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -87,7 +88,8 @@ export const telegramWebhookRoutes: FastifyPluginAsync<TelegramRouteDeps> = asyn
     const verb = m ? VERB_OF[m[1]!] : undefined;
     const outcome = async (text: string, what: string) => {
       await deps.interactions.setInteractionOutcome(channel.name, `update:${u.update_id}`, what);
-      await channel.answer(q.id, text.slice(0, 200));
+      // The decision is recorded: a bot call that fails (an old message, the network) must not turn it into a 500.
+      await channel.answer(q.id, text.slice(0, 200)).catch((err: unknown) => log.warn({ channel: channel.name, err: errorMessage(err) }, 'answerCallbackQuery failed'));
       return reply.code(200).send({});
     };
     if (!m || !verb) return outcome('Unknown button.', 'unknown');
@@ -99,7 +101,10 @@ export const telegramWebhookRoutes: FastifyPluginAsync<TelegramRouteDeps> = asyn
     const by = deciderName('telegram', q.from.username, userId);
     const result = await runButton(handlers, verb, m[2]!, by, { answerWithinMs: deps.answerWithinMs ?? 2_000, logger: log });
     log.info({ channel: channel.name, actionId: m[2], by, decision: verb, ok: result.ok }, 'action decided in Telegram');
-    if (q.message && verb !== 'snooze') await channel.clearButtons(q.message.chat.id, q.message.message_id); // a snooze leaves the decision open
+    if (q.message && verb !== 'snooze') {
+      // a snooze leaves the decision open, so its buttons stay
+      await channel.clearButtons(q.message.chat.id, q.message.message_id).catch((err: unknown) => log.warn({ channel: channel.name, err: errorMessage(err) }, 'clearing the buttons failed'));
+    }
     return outcome(result.text, `${verb}:${result.ok ? 'ok' : 'refused'}`);
   });
 };
