@@ -7,17 +7,23 @@
  * Node version, other V8 flags), the first short command writes one to the user's cache directory for the next runs
  * ($XDG_CACHE_HOME/opsagent, else ~/.cache/opsagent).
  * A cache is only ever an optimisation: a missing, stale or broken one means compiling as usual, never a failure.
+ * The daemon and `opsagent mcp` run until stopped: they start from the ES-module build instead (see LONG_RUNNING).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 interface Cli {
   main(argv: readonly string[]): Promise<void>;
 }
+
+// V8 checks a code cache against its flags as they were when the cache was made: model/matchers.ts turns this one
+// on when it loads (for user regexes), so it is on from the start, in the build's training run and in every run.
+setFlagsFromString('--enable-experimental-regexp-engine');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = join(here, 'opsagent-cli.cjs');
@@ -89,8 +95,26 @@ async function train(plan: string): Promise<void> {
   process.exit(0);
 }
 
+/** Commands that run until stopped: started from the ES-module build (dist/bin/daemon/), for its smaller footprint. */
+const LONG_RUNNING = new Set(['run', 'mcp']);
+const OPTIONS_WITH_VALUE = new Set(['--config', '--db']);
+
+/** The command word of a command line (global options and their values skipped), as commander will see it. */
+function commandOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (OPTIONS_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
 async function run(): Promise<void> {
   if (process.env.OPSAGENT_CODE_CACHE_TRAIN) return train(process.env.OPSAGENT_CODE_CACHE_TRAIN);
+  if (LONG_RUNNING.has(commandOf(process.argv.slice(2)) ?? '')) {
+    await import(pathToFileURL(join(here, 'daemon', 'opsagent.js')).href); // runs the command line itself
+    return;
+  }
   if (sourceMapsWanted()) return (createRequire(bundle)(bundle) as Cli).main(process.argv);
   // One compile only: V8 keeps a compiled script in memory by its source, so a second attempt with another cache
   // would not even read it. The user's cache exists only where the shipped one was refused, so it goes first.

@@ -21,9 +21,11 @@ export interface DaemonProcess {
   terminate(): Promise<{ code: number | null; ms: number }>;
 }
 
-export function spawnDaemon(configPath: string, options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): DaemonProcess {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it)`);
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+/** `program`: what to run (default dist/src/cli.js; dist/bin/opsagent.js is the shipped program, as npm installs it). */
+export function spawnDaemon(configPath: string, options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; program?: string } = {}): DaemonProcess {
+  const program = options.program ?? CLI;
+  if (!existsSync(program)) throw new Error(`${program} is missing: run "npm run build" (npm test does it)`);
+  const child = spawn(process.execPath, [program, '--config', configPath, 'run'], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, OPSAGENT_CONFIG: '', OPSAGENT_DB_URL: '', CI: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

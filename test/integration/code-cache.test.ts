@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { spawnDaemon } from '../helpers/daemon-process.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 // The shipped program as an operator runs it (npm test builds dist/bin/ first, code cache included).
@@ -63,6 +64,18 @@ describe('the code cache of the shipped program', () => {
     const r = opsagent(['issues-show', 'issue-1-abcdef', '--db', `file:${join(home, 'o.db')}`], home, [], { NODE_OPTIONS: '--enable-source-maps' });
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe('opsagent: no issue with id "issue-1-abcdef"\n');
+    expect(userCaches(home)).toEqual([]);
+  });
+
+  it('starts the daemon from the ES-module build (dist/bin/daemon/), not from the one-file bundle and its cache', async () => {
+    const home = tempDir('opsagent-cache-');
+    const config = join(home, 'opsagent.yaml');
+    writeFileSync(config, `server: { port: 0 }\nnetdata: { url: "" }\ndiscord: { enabled: false }\ndatabase: { url: "file:${join(home, 'o.db')}" }\n`);
+    const daemon = spawnDaemon(config, { program: BIN, env: { XDG_CACHE_HOME: home, NODE_DEBUG: 'esm' } });
+    const url = await daemon.started();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await daemon.terminate()).code).toBe(0);
+    expect(daemon.output()).toMatch(/dist\/bin\/daemon\/opsagent\.js/); // NODE_DEBUG=esm names each ES module it loads
     expect(userCaches(home)).toEqual([]);
   });
 });
