@@ -243,19 +243,6 @@ export class IssueRepository {
     return row ? toIssue(row) : undefined;
   }
 
-  async insert(tx: SqlExecutor, issue: Issue): Promise<void> {
-    await tx.run(
-      `INSERT INTO issues (id, server_id, alert_fingerprint, title, description, severity, status, source, source_alert_id,
-         first_seen_at, last_seen_at, resolved_at, alert_count, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        issue.id, issue.server_id, issue.alert_fingerprint, issue.title, issue.description, issue.severity, issue.status,
-        issue.source, issue.source_alert_id, issue.first_seen_at, issue.last_seen_at, issue.resolved_at, issue.alert_count,
-        JSON.stringify(issue.metadata),
-      ],
-    );
-  }
-
   /** One more firing: the exact count, the newest time, and severity that only ever rises while open. */
   async recordFiring(tx: SqlExecutor, issueId: string, occurredAt: number, severity: Severity): Promise<void> {
     await tx.run(
