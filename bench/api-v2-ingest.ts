@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { alertmanagerBinary } from '../test/helpers/binaries.js';
-import { chunk, runStorm, startAlertmanager, startOpsagent, type ModeResult, type Settings, type Target } from './http-ingest.js';
+import { chunk, runStorm, startAlertmanager, startOpsagent, stormSettings, type ModeResult, type Settings, type Target } from './http-ingest.js';
 
 /**
  * POST /api/v2/alerts on equal terms: OpsAgent's Alertmanager API v2 receiver and a real Alertmanager's get the same
@@ -40,14 +40,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export async function runApiV2Bench(opts: Partial<Settings> & { log?: (l: string) => void } = {}): Promise<ApiV2Result> {
-  const o: Settings = {
-    alerts: opts.alerts ?? 50_000,
-    fingerprints: opts.fingerprints ?? 200,
-    batch: opts.batch ?? 100,
-    concurrency: opts.concurrency ?? 48,
-    bursts: Math.max(1, opts.bursts ?? 10),
-    warmup: opts.warmup ?? 2_000,
-  };
+  const o = stormSettings(opts);
   const log = opts.log ?? (() => undefined);
   const bin = alertmanagerBinary();
   const bodies = (per: number, count?: number, name?: string) => prometheusBodies(o, per, count, name);

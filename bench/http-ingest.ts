@@ -339,8 +339,9 @@ export async function runStorm(targets: Target[], o: Settings, log: (l: string) 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Promise<HttpIngestBenchResult> {
-  const o: Settings = {
+/** The storm's settings, defaults filled in: the same for every HTTP storm, so their runs compare. */
+export function stormSettings(opts: Partial<Settings>): Settings {
+  return {
     alerts: opts.alerts ?? 50_000,
     fingerprints: opts.fingerprints ?? 200,
     batch: opts.batch ?? 100,
@@ -348,6 +349,10 @@ export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Pro
     bursts: Math.max(1, opts.bursts ?? 10),
     warmup: opts.warmup ?? 2_000,
   };
+}
+
+export async function runHttpIngestBench(opts: HttpIngestBenchOptions = {}): Promise<HttpIngestBenchResult> {
+  const o = stormSettings(opts);
   const log = opts.log ?? (() => undefined);
   const bin = opts.alertmanager === false ? undefined : alertmanagerBinary();
   const targets: Target[] = [

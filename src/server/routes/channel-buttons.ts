@@ -10,6 +10,25 @@ export interface SnoozePort {
 
 const DONE: Record<ButtonVerb, string> = { approve: 'approved', reject: 'rejected', snooze: 'snoozed' };
 
+/** Replay protection of the button routes: each interaction decides once (store/channel-repository.ts). */
+export interface InteractionStore {
+  claimInteraction(channel: string, interactionId: string, userId: string | null, now: number): Promise<boolean>;
+  setInteractionOutcome(channel: string, interactionId: string, outcome: string): Promise<void>;
+}
+
+/** What the Slack and Telegram button routes both need, beside their channels. */
+export interface ButtonRouteDeps {
+  approvals: ApprovalPort;
+  /** The Snooze button (silences); absent: the button answers that snoozing is not available. */
+  snoozer?: SnoozePort | undefined;
+  interactions: InteractionStore;
+  logger: Logger;
+  now?: () => number;
+  /** Other handlers for the buttons (tests); default: Approve / Reject / Snooze. */
+  handlers?: ButtonHandlers;
+  answerWithinMs?: number;
+}
+
 /** What a click did, in a sentence for the person who clicked. */
 export interface ButtonResult {
   ok: boolean;

@@ -3,8 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { buttonHandlers, deciderName, isButtonVerb, runButton, type ButtonHandlers , type SnoozePort } from './channel-buttons.js';
-import type { ApprovalPort } from './discord.js';
+import { buttonHandlers, deciderName, isButtonVerb, runButton, type ButtonRouteDeps } from './channel-buttons.js';
 
 export interface SlackInteractionChannel {
   name: string;
@@ -14,22 +13,8 @@ export interface SlackInteractionChannel {
   responseOrigins: string[];
 }
 
-export interface InteractionStore {
-  claimInteraction(channel: string, interactionId: string, userId: string | null, now: number): Promise<boolean>;
-  setInteractionOutcome(channel: string, interactionId: string, outcome: string): Promise<void>;
-}
-
-export interface SlackRouteDeps {
+export interface SlackRouteDeps extends ButtonRouteDeps {
   channels: SlackInteractionChannel[];
-  approvals: ApprovalPort;
-  /** The Snooze button (silences); absent: the button answers that snoozing is not available. */
-  snoozer?: SnoozePort | undefined;
-  interactions: InteractionStore;
-  logger: Logger;
-  now?: () => number;
-  /** Other handlers for the buttons (tests); default: Approve / Reject / Snooze. */
-  handlers?: ButtonHandlers;
-  answerWithinMs?: number;
 }
 
 /** Slack request signing v0: "v0=" + hex HMAC-SHA256(signing secret, "v0:" + timestamp + ":" + raw body). */

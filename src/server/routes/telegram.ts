@@ -2,10 +2,7 @@ import { errorMessage } from '../../errors.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { Logger } from '../../logger.js';
-import { buttonHandlers, deciderName, runButton, type ButtonHandlers , type SnoozePort } from './channel-buttons.js';
-import type { ApprovalPort } from './discord.js';
-import type { InteractionStore } from './slack.js';
+import { buttonHandlers, deciderName, runButton, type ButtonRouteDeps } from './channel-buttons.js';
 import type { ButtonVerb } from '../../notify/channels/types.js';
 
 export interface TelegramInteractionChannel {
@@ -18,16 +15,8 @@ export interface TelegramInteractionChannel {
   clearButtons(chatId: number, messageId: number): Promise<void>;
 }
 
-export interface TelegramRouteDeps {
+export interface TelegramRouteDeps extends ButtonRouteDeps {
   channels: TelegramInteractionChannel[];
-  approvals: ApprovalPort;
-  /** The Snooze button (silences); absent: the button answers that snoozing is not available. */
-  snoozer?: SnoozePort | undefined;
-  interactions: InteractionStore;
-  logger: Logger;
-  now?: () => number;
-  handlers?: ButtonHandlers;
-  answerWithinMs?: number;
 }
 
 /** callback_data prefixes → verbs (notify/channels/telegram.ts writes them). A new button adds its prefix here. */
